@@ -1,0 +1,62 @@
+/* config.h - the configuration file (INI, read with libinih) and its defaults.
+ *
+ * Every key is documented in README.md ("Configuration") and in
+ * applemon.conf.sample. Unknown sections and keys, numbers that are not
+ * plain decimals within the key's range, empty values (except where
+ * noted) and a second [output NAME] of the same name are errors, reported
+ * as FILE:LINE: message. Comments are lines starting with `#` or `;`, or
+ * ` #` / ` ;` after a value. A line holds at most 197 characters (libinih's
+ * line buffer); an indented line continues the previous key's value,
+ * which for `hosts` and `exempt` adds to the list. */
+#ifndef APPLEMON_CONFIG_H
+#define APPLEMON_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy.h"
+
+#define CONFIG_MAX_OUTPUTS 16
+#define CONFIG_PATH_MAX 512
+
+struct output_spec {
+	char name[64];               /* the [output NAME], or "cli" for -o */
+	char sink[CONFIG_PATH_MAX];  /* e.g. json:/var/log/applemon.json */
+	char format[16];             /* json (default), ecs, cef, leef */
+};
+
+struct config {
+	char sensor_name[128];       /* [sensor] name; "" = the host name (filled in by main) */
+	char sig_dir[CONFIG_PATH_MAX];   /* [signatures] dir; "" = built-in default search */
+	char asn_db[CONFIG_PATH_MAX];    /* [signatures] asn_database; "" = none */
+	struct policy *policy;       /* [policy NAME] groups; owned */
+	uint32_t suppress_secs;      /* [alerts] suppress; default 300 */
+	struct output_spec outputs[CONFIG_MAX_OUTPUTS];
+	size_t n_outputs;
+	uint32_t flows_max;          /* [flows] max; default 262144 */
+	uint32_t timeout_tcp;        /* [flows] tcp_timeout, established idle; default 3600 s */
+	uint32_t timeout_tcp_closed; /* [flows] tcp_closed_timeout, after FIN/RST; default 10 s */
+	uint32_t timeout_udp;        /* [flows] udp_timeout; default 120 s */
+	uint32_t timeout_other;      /* [flows] other_timeout; default 60 s */
+	uint32_t inspect_packets;    /* [flows] inspect_packets: payload packets looked at before giving up; default 16 */
+	uint32_t dns_min_ttl;        /* [dns] min_ttl; default 60 s */
+	uint32_t dns_max_ttl;        /* [dns] max_ttl; default 86400 s */
+	uint32_t dns_cache_max;      /* [dns] cache_max entries; default 65536 */
+	char interface[128];         /* [capture] interface for live capture; "" = none (-i) */
+	uint32_t snaplen;            /* [capture] snaplen bytes kept per packet; default 65535 */
+	bool promisc;                /* [capture] promisc: promiscuous mode; default true */
+	char bpf[1024];              /* [capture] bpf filter expression; "" = none (may be empty) */
+};
+
+void config_init(struct config *c);      /* defaults, no policy groups */
+void config_free(struct config *c);
+/* Read a file on top of the current values. false with "FILE:LINE: msg"
+ * (or "FILE: cannot open: reason") in err; after a failure the values read
+ * before the mistake are kept, so the caller should give up on c. */
+bool config_load(struct config *c, const char *path, char *err, size_t errlen);
+/* The same from a string (tests, fuzzing); `name` stands for the file name. */
+bool config_load_string(struct config *c, const char *text, const char *name, char *err,
+			size_t errlen);
+
+#endif

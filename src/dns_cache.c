@@ -1,0 +1,176 @@
+/* dns_cache.c - bounded address -> Apple name table with TTLs.
+ *
+ * Entries sit in one array used as a ring in insertion order; buckets hold
+ * chains of entry indices. Inserting into a full table reuses the slot of
+ * the oldest insertion after unlinking it from its chain, so memory is
+ * fixed at creation: capacity entries plus a bucket array twice as large.
+ * A name longer than the slot is cut (names are for the analyst; the
+ * service was decided when the answer was read). */
+#include "dns_cache.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NO_ENTRY UINT32_MAX
+#define CACHE_NAME_MAX 128
+
+struct cache_entry {
+	struct ip_addr addr;
+	uint64_t expires_usec;
+	uint32_t next;               /* chain, NO_ENTRY ends it */
+	uint8_t service;
+	bool used;
+	char name[CACHE_NAME_MAX];
+};
+
+struct dns_cache {
+	pthread_mutex_t lock;
+	struct cache_entry *entries;
+	uint32_t *buckets;
+	uint32_t capacity, bucket_mask, next_slot;
+	uint64_t min_ttl_usec, max_ttl_usec;
+	struct dns_cache_stats stats;
+};
+
+struct dns_cache *dns_cache_new(uint32_t capacity, uint32_t min_ttl, uint32_t max_ttl)
+{
+	if (capacity == 0 || capacity > (1u << 28))
+		return NULL;
+	struct dns_cache *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	uint32_t nb = 64;
+	while (nb < capacity * 2u)
+		nb <<= 1;
+	c->entries = calloc(capacity, sizeof(*c->entries));
+	c->buckets = malloc(nb * sizeof(*c->buckets));
+	if (!c->entries || !c->buckets) {
+		dns_cache_free(c);
+		return NULL;
+	}
+	memset(c->buckets, 0xff, nb * sizeof(*c->buckets));
+	c->capacity = capacity;
+	c->bucket_mask = nb - 1;
+	c->min_ttl_usec = (uint64_t)min_ttl * 1000000u;
+	c->max_ttl_usec = (uint64_t)(max_ttl < min_ttl ? min_ttl : max_ttl) * 1000000u;
+	c->stats.capacity = capacity;
+	pthread_mutex_init(&c->lock, NULL);
+	return c;
+}
+
+void dns_cache_free(struct dns_cache *c)
+{
+	if (!c)
+		return;
+	if (c->entries && c->buckets)
+		pthread_mutex_destroy(&c->lock);
+	free(c->entries);
+	free(c->buckets);
+	free(c);
+}
+
+static uint32_t bucket_of(const struct dns_cache *c, const struct ip_addr *a)
+{
+	return addr_hash(a, 0x5bd1e995u) & c->bucket_mask;
+}
+
+static uint32_t find_entry(const struct dns_cache *c, const struct ip_addr *a)
+{
+	for (uint32_t i = c->buckets[bucket_of(c, a)]; i != NO_ENTRY; i = c->entries[i].next)
+		if (addr_eq(&c->entries[i].addr, a))
+			return i;
+	return NO_ENTRY;
+}
+
+static void unlink_entry(struct dns_cache *c, uint32_t idx)
+{
+	uint32_t *pp = &c->buckets[bucket_of(c, &c->entries[idx].addr)];
+	while (*pp != NO_ENTRY && *pp != idx)
+		pp = &c->entries[*pp].next;
+	if (*pp == idx)
+		*pp = c->entries[idx].next;
+	c->entries[idx].used = false;
+	c->stats.entries--;
+}
+
+static void fill_entry(struct cache_entry *e, const char *name, enum service_id service,
+		       uint64_t expires)
+{
+	size_t n = strnlen(name, CACHE_NAME_MAX - 1);
+	memcpy(e->name, name, n);
+	e->name[n] = '\0';
+	e->service = (uint8_t)service;
+	e->expires_usec = expires;
+}
+
+void dns_cache_insert(struct dns_cache *c, const struct ip_addr *a, const char *name,
+		      enum service_id service, uint32_t ttl, uint64_t now_usec)
+{
+	uint64_t life = (uint64_t)ttl * 1000000u;
+	if (life < c->min_ttl_usec)
+		life = c->min_ttl_usec;
+	if (life > c->max_ttl_usec)
+		life = c->max_ttl_usec;
+
+	pthread_mutex_lock(&c->lock);
+	uint32_t idx = find_entry(c, a);
+	if (idx != NO_ENTRY) {
+		fill_entry(&c->entries[idx], name, service, now_usec + life);
+		c->stats.updates++;
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
+	idx = c->next_slot;
+	c->next_slot = (c->next_slot + 1) % c->capacity;
+	struct cache_entry *e = &c->entries[idx];
+	if (e->used) {
+		if (e->expires_usec > now_usec)
+			c->stats.replaced_full++;
+		unlink_entry(c, idx);
+	}
+	e->addr = *a;
+	fill_entry(e, name, service, now_usec + life);
+	e->used = true;
+	uint32_t b = bucket_of(c, a);
+	e->next = c->buckets[b];
+	c->buckets[b] = idx;
+	c->stats.inserts++;
+	c->stats.entries++;
+	pthread_mutex_unlock(&c->lock);
+}
+
+bool dns_cache_lookup(struct dns_cache *c, const struct ip_addr *a, uint64_t now_usec,
+		      struct dns_cache_hit *hit)
+{
+	bool found = false;
+	pthread_mutex_lock(&c->lock);
+	uint32_t idx = find_entry(c, a);
+	if (idx != NO_ENTRY) {
+		struct cache_entry *e = &c->entries[idx];
+		if (e->expires_usec > now_usec) {
+			if (hit) {
+				memcpy(hit->name, e->name, sizeof(e->name));
+				hit->service = (enum service_id)e->service;
+				hit->expires_usec = e->expires_usec;
+			}
+			found = true;
+		} else {
+			unlink_entry(c, idx);
+			c->stats.expired++;
+		}
+	}
+	if (found)
+		c->stats.hits++;
+	else
+		c->stats.misses++;
+	pthread_mutex_unlock(&c->lock);
+	return found;
+}
+
+void dns_cache_get_stats(struct dns_cache *c, struct dns_cache_stats *s)
+{
+	pthread_mutex_lock(&c->lock);
+	*s = c->stats;
+	pthread_mutex_unlock(&c->lock);
+}

@@ -1,0 +1,685 @@
+/* engine.c - the per-packet pipeline of one worker.
+ *
+ * For each frame: decode in place; find or create the flow; if the flow
+ * already has its verdict, count the packet and stop there (the fast path:
+ * one hash lookup and a few additions). Otherwise hand the payload to the
+ * extractor the flow's first bytes call for (TLS ClientHello, HTTP request,
+ * DNS, QUIC Initial), and take the verdict as soon as a name arrives, the
+ * bytes say no name is coming, or `inspect_packets` payload packets have
+ * gone by. A flow still undecided when it ends is decided on what it
+ * showed. DNS flows are never put on the fast path: every query may be an
+ * alert and every answer feeds the correlation cache.
+ *
+ * Client bytes of a TCP flow are parsed straight from the capture buffer
+ * when one segment holds what the parser needs; only a ClientHello or a
+ * header block spread over several segments is copied into a per-flow
+ * buffer of at most STREAM_MAX bytes, freed once the flow is decided. */
+#include "engine.h"
+
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify.h"
+#include "dns.h"
+#include "http.h"
+#include "quic.h"
+#include "record.h"
+#include "tls.h"
+
+#define STREAM_MAX (16 * 1024)
+
+enum stream_kind { STREAM_UNKNOWN = 0, STREAM_TLS, STREAM_HTTP, STREAM_DNS, STREAM_NONE };
+
+/* What a flow learned beyond its counters; allocated on first need. */
+struct flow_info {
+	char *sni, *quic_sni, *http_host, *alpn;
+	bool ech;
+	uint8_t n_dns;
+	uint16_t dns_more;
+	char *dns[RECORD_DNS_MAX];
+	/* client byte stream (TCP) */
+	uint8_t stream_kind;         /* enum stream_kind */
+	bool seq_known;
+	uint32_t next_seq;           /* next client sequence number expected */
+	uint8_t *buf;                /* joined client bytes, only while needed */
+	uint32_t buf_len;
+	struct quic_state *quic;
+	/* encapsulation seen on the flow's first packet */
+	uint8_t tunnel;
+	uint16_t vlan;
+	struct ip_addr outer_src, outer_dst;
+	/* verdict, when the flow is toward Apple */
+	struct verdict *verdict;
+	uint32_t alerted;            /* bit per service already alerted on this flow */
+};
+
+struct engine {
+	struct engine_params p;
+	struct flow_table *flows;
+	struct engine_stats stats;
+	uint64_t last_expire_sec;
+	uint8_t *tls_scratch;        /* TLS_CH_MAX, for ClientHellos split over records */
+	struct dns_message dns;      /* scratch for one parsed message */
+	struct record rec;           /* scratch for one outgoing record */
+};
+
+static void on_flow_release(void *ctx, struct flow *f);
+
+struct engine *engine_new(const struct engine_params *params)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->p = *params;
+	const struct config *c = params->config;
+	struct flow_timeouts to = {
+		.tcp = c->timeout_tcp, .tcp_closed = c->timeout_tcp_closed,
+		.udp = c->timeout_udp, .other = c->timeout_other,
+	};
+	e->flows = flow_table_new(c->flows_max, &to, on_flow_release, e);
+	e->tls_scratch = malloc(TLS_CH_MAX);
+	if (!e->flows || !e->tls_scratch) {
+		engine_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+void engine_finish(struct engine *e)
+{
+	flow_flush(e->flows);
+	output_flush(e->p.output);
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	flow_table_free(e->flows);
+	free(e->tls_scratch);
+	free(e);
+}
+
+const struct engine_stats *engine_get_stats(const struct engine *e)
+{
+	return &e->stats;
+}
+
+const struct flow_stats *engine_flow_stats(const struct engine *e)
+{
+	return flow_table_stats(e->flows);
+}
+
+/* ---- per-flow state ---------------------------------------------------- */
+
+static struct flow_info *flow_info_get(struct flow *f)
+{
+	if (!f->info)
+		f->info = calloc(1, sizeof(*f->info));
+	return f->info;
+}
+
+static void flow_info_drop_buffers(struct flow_info *fi)
+{
+	free(fi->buf);
+	fi->buf = NULL;
+	fi->buf_len = 0;
+	quic_state_free(fi->quic);
+	fi->quic = NULL;
+}
+
+static void flow_info_free(struct flow_info *fi)
+{
+	if (!fi)
+		return;
+	flow_info_drop_buffers(fi);
+	free(fi->sni);
+	free(fi->quic_sni);
+	free(fi->http_host);
+	free(fi->alpn);
+	for (unsigned i = 0; i < fi->n_dns; i++)
+		free(fi->dns[i]);
+	free(fi->verdict);
+	free(fi);
+}
+
+static void set_name(char **slot, const char *value)
+{
+	if (*slot || !value || !value[0])
+		return;
+	*slot = strdup(value);
+}
+
+static void add_dns_query(struct flow_info *fi, const char *name)
+{
+	for (unsigned i = 0; i < fi->n_dns; i++)
+		if (strcmp(fi->dns[i], name) == 0)
+			return;
+	if (fi->n_dns >= RECORD_DNS_MAX) {
+		if (fi->dns_more < UINT16_MAX)
+			fi->dns_more++;
+		return;
+	}
+	char *copy = strdup(name);
+	if (copy)
+		fi->dns[fi->n_dns++] = copy;
+}
+
+/* ---- records ----------------------------------------------------------- */
+
+static const char *watching_group(const struct engine *e, const struct ip_addr *host)
+{
+	if (!e->p.policy)
+		return POLICY_ALL;
+	return policy_match(e->p.policy, host);
+}
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+	if (src)
+		snprintf(dst, cap, "%s", src);
+}
+
+static void fill_record(struct engine *e, const struct flow *f, enum record_kind kind,
+			uint64_t ts_usec, const struct verdict *v, uint8_t app_proto)
+{
+	struct record *r = &e->rec;
+	const struct flow_info *fi = f->info;
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->ts_usec = ts_usec;
+	r->flow_id = f->id;
+	r->src = f->key.cli;
+	r->dst = f->key.srv;
+	r->sport = f->key.cli_port;
+	r->dport = f->key.srv_port;
+	r->proto = f->key.proto;
+	r->app_proto = app_proto;
+	community_id_v1(&r->src, &r->dst, r->sport, r->dport, r->proto, 0, r->community_id);
+	if (v)
+		r->verdict = *v;
+	const char *group = watching_group(e, &f->key.cli);
+	copy_str(r->policy, sizeof(r->policy), group);
+	r->end_reason = f->end_reason;
+	if (!fi)
+		return;
+	r->tunnel = fi->tunnel;
+	r->outer_src = fi->outer_src;
+	r->outer_dst = fi->outer_dst;
+	r->vlan = fi->vlan;
+	if (kind != RECORD_FLOW)
+		return;
+	copy_str(r->sni, sizeof(r->sni), fi->sni);
+	copy_str(r->quic_sni, sizeof(r->quic_sni), fi->quic_sni);
+	copy_str(r->http_host, sizeof(r->http_host), fi->http_host);
+	copy_str(r->alpn, sizeof(r->alpn), fi->alpn);
+	r->ech = fi->ech;
+	for (unsigned i = 0; i < fi->n_dns; i++)
+		copy_str(r->dns_queries[i], sizeof(r->dns_queries[i]), fi->dns[i]);
+	r->n_dns = fi->n_dns;
+	r->dns_more = fi->dns_more;
+}
+
+/* Alert if the flow's client is watched and this service was not yet
+ * alerted on this flow. */
+static void raise_alert(struct engine *e, struct flow *f, const struct verdict *v, uint64_t ts_usec,
+			uint8_t app_proto)
+{
+	struct flow_info *fi = flow_info_get(f);
+	if (!fi || v->service == SVC_NONE)
+		return;
+	uint32_t bit = 1u << v->service;
+	if (fi->alerted & bit)
+		return;
+	if (!watching_group(e, &f->key.cli))
+		return;
+	fi->alerted |= bit;
+	fill_record(e, f, RECORD_ALERT, ts_usec, v, app_proto);
+	output_write(e->p.output, &e->rec);
+	e->stats.alerts++;
+}
+
+static void keep_verdict(struct flow *f, const struct verdict *v)
+{
+	struct flow_info *fi = flow_info_get(f);
+	if (!fi || fi->verdict || v->service == SVC_NONE)
+		return;
+	fi->verdict = malloc(sizeof(*fi->verdict));
+	if (fi->verdict)
+		*fi->verdict = *v;
+}
+
+/* Take the flow's verdict from what it showed: after this, fast path. */
+static void decide(struct engine *e, struct flow *f, uint64_t ts_usec)
+{
+	if (f->flags & FLOW_F_DECIDED)
+		return;
+	f->flags |= FLOW_F_DECIDED;
+	struct flow_info *fi = f->info;
+	struct flow_facts facts = {
+		.sni = fi ? fi->sni : NULL,
+		.quic_sni = fi ? fi->quic_sni : NULL,
+		.http_host = fi ? fi->http_host : NULL,
+		.srv = &f->key.srv,
+		.srv_port = f->key.srv_port,
+		.proto = f->key.proto,
+	};
+	struct dns_cache_hit hit;
+	if (e->p.dns_cache && dns_cache_lookup(e->p.dns_cache, &f->key.srv, ts_usec, &hit)) {
+		facts.dns_answer_name = hit.name;
+		facts.dns_answer_service = hit.service;
+	}
+	struct verdict v;
+	classify_flow(e->p.sigs, &facts, &v);
+	if (fi)
+		flow_info_drop_buffers(fi);
+	if (v.service == SVC_NONE)
+		return;
+	keep_verdict(f, &v);
+	raise_alert(e, f, &v, ts_usec, f->app_proto);
+}
+
+static void on_flow_release(void *ctx, struct flow *f)
+{
+	struct engine *e = ctx;
+	if (!(f->flags & FLOW_F_KEEP_INSPECTING))
+		decide(e, f, f->last_usec);
+	if (e->p.flow_records) {
+		const struct verdict *v = f->info ? f->info->verdict : NULL;
+		fill_record(e, f, RECORD_FLOW, f->last_usec, v, f->app_proto);
+		e->rec.start_usec = f->first_usec;
+		e->rec.end_usec = f->last_usec;
+		memcpy(e->rec.pkts, f->pkts, sizeof(f->pkts));
+		memcpy(e->rec.bytes, f->bytes, sizeof(f->bytes));
+		output_write(e->p.output, &e->rec);
+		e->stats.flow_records++;
+	}
+	flow_info_free(f->info);
+	f->info = NULL;
+}
+
+/* ---- DNS ------------------------------------------------------------- */
+
+struct answer_ctx {
+	struct engine *e;
+	uint64_t now_usec;
+};
+
+/* An address answered through a chain that passes an Apple name is
+ * remembered for that name (the first Apple name of the chain, usually
+ * the one the host asked for). */
+static void remember_answer(void *ctx, const struct dns_answer *a, const char *const *chain,
+			    size_t chain_len)
+{
+	struct answer_ctx *ac = ctx;
+	struct domain_match m;
+	for (size_t i = 0; i < chain_len; i++) {
+		if (sigset_match_domain(ac->e->p.sigs, chain[i], &m)) {
+			dns_cache_insert(ac->e->p.dns_cache, &a->addr, chain[i], m.service, a->ttl,
+					 ac->now_usec);
+			return;
+		}
+	}
+}
+
+static void handle_dns_message(struct engine *e, struct flow *f, const uint8_t *data, size_t len,
+			       uint64_t ts_usec)
+{
+	struct dns_message *m = &e->dns;
+	if (dns_parse(data, len, m) != DNS_OK) {
+		e->stats.dns_malformed++;
+		return;
+	}
+	e->stats.dns_messages++;
+	if (m->response) {
+		if (e->p.dns_cache) {
+			struct answer_ctx ac = { e, ts_usec };
+			dns_walk_addresses(m, remember_answer, &ac);
+		}
+		return;
+	}
+	struct flow_info *fi = flow_info_get(f);
+	if (!fi)
+		return;
+	for (unsigned i = 0; i < m->n_questions; i++) {
+		if (!m->qname[i][0])
+			continue;
+		add_dns_query(fi, m->qname[i]);
+		struct verdict v;
+		classify_dns_query(e->p.sigs, m->qname[i], &v);
+		if (v.service == SVC_NONE)
+			continue;
+		keep_verdict(f, &v);
+		raise_alert(e, f, &v, ts_usec, APP_DNS);
+	}
+}
+
+static bool is_dns_port(uint16_t port)
+{
+	return port == 53 || port == 5353 || port == 5355;
+}
+
+/* DNS over TCP: 2-byte length, then the message; several may follow. */
+static size_t handle_dns_tcp(struct engine *e, struct flow *f, const uint8_t *data, size_t len,
+			     uint64_t ts_usec)
+{
+	size_t off = 0;
+	while (len - off >= 2) {
+		size_t mlen = (size_t)data[off] << 8 | data[off + 1];
+		if (len - off - 2 < mlen)
+			break;
+		handle_dns_message(e, f, data + off + 2, mlen, ts_usec);
+		off += 2 + mlen;
+	}
+	return off;
+}
+
+/* ---- TCP client stream ------------------------------------------------- */
+
+/* Bring this segment's new client bytes in order. Returns false when the
+ * segment adds nothing usable now (duplicate, or a gap before it). On true,
+ * data and len are the bytes to parse: the segment itself when nothing is
+ * buffered (zero copy), else the buffer with the segment appended. */
+static bool stream_feed(struct engine *e, struct flow_info *fi, const struct packet *p,
+			const uint8_t **data, size_t *len)
+{
+	if (!fi->seq_known) {
+		fi->seq_known = true;
+		fi->next_seq = p->tcp_seq;
+	}
+	int32_t ahead = (int32_t)(p->tcp_seq - fi->next_seq);
+	if (ahead > 0) {
+		e->stats.stream_gaps++;
+		return false;
+	}
+	uint32_t skip = (uint32_t)-ahead;
+	if (skip >= p->payload_len)
+		return false;
+	const uint8_t *fresh = p->payload + skip;
+	uint32_t n = p->payload_len - skip;
+	fi->next_seq += n;
+	if (!fi->buf) {
+		*data = fresh;
+		*len = n;
+		return true;
+	}
+	if (fi->buf_len + n > STREAM_MAX) {
+		e->stats.stream_overflow++;
+		n = STREAM_MAX - fi->buf_len;
+	}
+	memcpy(fi->buf + fi->buf_len, fresh, n);
+	fi->buf_len += n;
+	*data = fi->buf;
+	*len = fi->buf_len;
+	return true;
+}
+
+/* The parser wants more: keep what we have (copying it if it was parsed
+ * in place). False if the buffer is full: the caller gives up. */
+static bool stream_keep(struct engine *e, struct flow_info *fi, const uint8_t *data, size_t len)
+{
+	if (fi->buf)
+		return fi->buf_len < STREAM_MAX;
+	if (len >= STREAM_MAX) {
+		e->stats.stream_overflow++;
+		return false;
+	}
+	fi->buf = malloc(STREAM_MAX);
+	if (!fi->buf)
+		return false;
+	memcpy(fi->buf, data, len);
+	fi->buf_len = (uint32_t)len;
+	return true;
+}
+
+static enum stream_kind guess_stream_kind(const struct flow *f, const uint8_t *data, size_t len)
+{
+	if (tls_plausible(data, len))
+		return STREAM_TLS;
+	if (http_plausible(data, len))
+		return STREAM_HTTP;
+	if (is_dns_port(f->key.srv_port))
+		return STREAM_DNS;
+	return STREAM_NONE;
+}
+
+static void take_client_hello(struct flow *f, struct flow_info *fi,
+			      const struct tls_client_hello *ch, bool quic)
+{
+	if (ch->has_sni)
+		set_name(quic ? &fi->quic_sni : &fi->sni, ch->sni);
+	set_name(&fi->alpn, ch->alpn);
+	fi->ech = fi->ech || ch->ech;
+	f->app_proto = quic ? APP_QUIC : APP_TLS;
+}
+
+static void inspect_tcp_client(struct engine *e, struct flow *f, const struct packet *p)
+{
+	struct flow_info *fi = flow_info_get(f);
+	const uint8_t *data;
+	size_t len;
+	if (!fi || !stream_feed(e, fi, p, &data, &len))
+		return;
+	/* Until a segment starts something we read, each client segment may
+	 * be the start: protocols such as PostgreSQL, SMTP or XMPP upgrade to
+	 * TLS after a few cleartext exchanges. The inspection budget bounds it. */
+	if (fi->stream_kind == STREAM_UNKNOWN || fi->stream_kind == STREAM_NONE)
+		fi->stream_kind = guess_stream_kind(f, data, len);
+
+	switch (fi->stream_kind) {
+	case STREAM_TLS: {
+		struct tls_client_hello ch;
+		enum tls_result r = tls_parse_client_stream(data, len, e->tls_scratch, &ch, NULL);
+		if (r == TLS_NEED_MORE && stream_keep(e, fi, data, len))
+			return;
+		if (r == TLS_OK) {
+			e->stats.tls_client_hellos++;
+			take_client_hello(f, fi, &ch, false);
+		} else if (r == TLS_MALFORMED) {
+			e->stats.tls_malformed++;
+		}
+		decide(e, f, p->ts_usec);
+		return;
+	}
+	case STREAM_HTTP: {
+		struct http_request req;
+		enum http_result r = http_parse_request(data, len, &req);
+		if (r == HTTP_NEED_MORE && stream_keep(e, fi, data, len))
+			return;
+		if (r != HTTP_NOT_HTTP) {
+			e->stats.http_requests++;
+			f->app_proto = APP_HTTP;
+			if (req.has_host)
+				set_name(&fi->http_host, req.host);
+		}
+		decide(e, f, p->ts_usec);
+		return;
+	}
+	case STREAM_DNS: {
+		f->app_proto = APP_DNS;
+		f->flags |= FLOW_F_KEEP_INSPECTING;
+		size_t used = handle_dns_tcp(e, f, data, len, p->ts_usec);
+		/* keep a partial message for the next segment */
+		if (used < len) {
+			if (fi->buf) {
+				memmove(fi->buf, fi->buf + used, len - used);
+				fi->buf_len = (uint32_t)(len - used);
+			} else {
+				stream_keep(e, fi, data + used, len - used);
+			}
+		} else if (fi->buf) {
+			fi->buf_len = 0;
+		}
+		return;
+	}
+	default:
+		/* Nothing to read in this segment; a later one may upgrade. */
+		if (fi->buf)
+			fi->buf_len = 0;
+		return;
+	}
+}
+
+static void inspect_tcp(struct engine *e, struct flow *f, const struct packet *p, enum flow_dir dir)
+{
+	if (dir == DIR_TOSERVER) {
+		inspect_tcp_client(e, f, p);
+		return;
+	}
+	/* Server side: only DNS answers matter (correlation); one message
+	 * within one segment is read, longer answers are skipped. */
+	if (is_dns_port(f->key.srv_port) && p->payload_len > 2)
+		handle_dns_tcp(e, f, p->payload, p->payload_len, p->ts_usec);
+}
+
+/* ---- UDP --------------------------------------------------------------- */
+
+/* SSDP: HTTP request syntax over UDP (M-SEARCH, NOTIFY); one datagram
+ * holds the whole request. */
+static void inspect_ssdp(struct engine *e, struct flow *f, const struct packet *p)
+{
+	struct http_request req;
+	if (http_parse_request(p->payload, p->payload_len, &req) != HTTP_OK) {
+		decide(e, f, p->ts_usec);
+		return;
+	}
+	e->stats.http_requests++;
+	f->app_proto = APP_HTTP;
+	struct flow_info *fi = flow_info_get(f);
+	if (fi && req.has_host)
+		set_name(&fi->http_host, req.host);
+	decide(e, f, p->ts_usec);
+}
+
+static void inspect_udp(struct engine *e, struct flow *f, const struct packet *p, enum flow_dir dir)
+{
+	if (is_dns_port(p->sport) || is_dns_port(p->dport)) {
+		f->app_proto = APP_DNS;
+		f->flags |= FLOW_F_KEEP_INSPECTING;
+		handle_dns_message(e, f, p->payload, p->payload_len, p->ts_usec);
+		return;
+	}
+	if (p->dport == 1900 && dir == DIR_TOSERVER) {
+		inspect_ssdp(e, f, p);
+		return;
+	}
+	struct flow_info *fi = f->info;
+	if (dir == DIR_TOCLIENT) {
+		if (fi && fi->quic)
+			quic_server_datagram(fi->quic, p->payload, p->payload_len);
+		return;
+	}
+	if (!(fi && fi->quic) && !quic_plausible(p->payload, p->payload_len)) {
+		decide(e, f, p->ts_usec);
+		return;
+	}
+	fi = flow_info_get(f);
+	if (!fi)
+		return;
+	if (!fi->quic && !(fi->quic = quic_state_new()))
+		return;
+	struct tls_client_hello ch;
+	enum quic_result r = quic_client_datagram(fi->quic, p->payload, p->payload_len, &ch);
+	if (r == QUIC_OK) {
+		e->stats.quic_client_hellos++;
+		take_client_hello(f, fi, &ch, true);
+		decide(e, f, p->ts_usec);
+	} else if (r == QUIC_NEED_MORE || r == QUIC_UNDECRYPTABLE) {
+		f->app_proto = APP_QUIC;
+	}
+}
+
+/* ---- per packet -------------------------------------------------------- */
+
+static void track_tcp_state(struct engine *e, struct flow *f, const struct packet *p,
+			    enum flow_dir dir)
+{
+	uint8_t fl = p->tcp_flags;
+	if (fl & TCP_RST) {
+		f->flags |= FLOW_F_RST;
+		flow_mark_closed(e->flows, f, FLOW_END_RST);
+		return;
+	}
+	if (fl & TCP_FIN) {
+		f->flags |= dir == DIR_TOSERVER ? FLOW_F_FIN_CLI : FLOW_F_FIN_SRV;
+		if ((f->flags & (FLOW_F_FIN_CLI | FLOW_F_FIN_SRV)) == (FLOW_F_FIN_CLI | FLOW_F_FIN_SRV))
+			flow_mark_closed(e->flows, f, FLOW_END_FIN);
+	}
+}
+
+static void note_encapsulation(struct flow *f, const struct packet *p)
+{
+	if (!p->tunnel_depth && !p->vlan_count)
+		return;
+	struct flow_info *fi = flow_info_get(f);
+	if (!fi)
+		return;
+	fi->tunnel = p->tunnel_depth ? p->tunnel : 0;
+	fi->outer_src = p->outer_src;
+	fi->outer_dst = p->outer_dst;
+	fi->vlan = p->vlan_count ? p->vlan[0] : 0;
+}
+
+static struct flow *find_flow(struct engine *e, const struct packet *p, enum flow_dir *dir)
+{
+	bool created;
+	struct flow *f = flow_lookup(e->flows, &p->src, &p->dst, p->sport, p->dport, p->l4proto,
+				     p->tcp_flags, p->ts_usec, dir, &created);
+	if (!f)
+		return NULL;
+	/* A new SYN on a closed connection's tuple starts a new flow. */
+	if (!created && p->l4proto == IPPROTO_TCP && f->list == FLOW_LIST_TCP_CLOSED &&
+	    (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+		flow_end(e->flows, f, (enum flow_end_reason)f->end_reason);
+		f = flow_lookup(e->flows, &p->src, &p->dst, p->sport, p->dport, p->l4proto,
+				p->tcp_flags, p->ts_usec, dir, &created);
+		if (!f)
+			return NULL;
+	}
+	if (created)
+		note_encapsulation(f, p);
+	return f;
+}
+
+void engine_packet(struct engine *e, int linktype, const uint8_t *data, uint32_t caplen,
+		   uint32_t wirelen, uint64_t ts_usec)
+{
+	e->stats.packets++;
+	e->stats.bytes += wirelen;
+	uint64_t sec = ts_usec / 1000000u;
+	if (sec > e->last_expire_sec) {
+		e->last_expire_sec = sec;
+		flow_expire(e->flows, ts_usec);
+	}
+
+	struct packet p;
+	if (decode_packet(&p, linktype, data, caplen, wirelen, ts_usec, &e->stats.decode) != DECODE_OK)
+		return;
+	if (p.l4proto != IPPROTO_TCP && p.l4proto != IPPROTO_UDP)
+		return;
+
+	enum flow_dir dir;
+	struct flow *f = find_flow(e, &p, &dir);
+	if (!f)
+		return;
+	f->pkts[dir]++;
+	f->bytes[dir] += p.l3_len;
+
+	if ((f->flags & (FLOW_F_DECIDED | FLOW_F_KEEP_INSPECTING)) == FLOW_F_DECIDED) {
+		e->stats.fast_path_pkts++;
+	} else if (p.payload_len > 0) {
+		if (f->payload_pkts < UINT8_MAX)
+			f->payload_pkts++;
+		if (p.l4proto == IPPROTO_TCP)
+			inspect_tcp(e, f, &p, dir);
+		else
+			inspect_udp(e, f, &p, dir);
+		if (!(f->flags & (FLOW_F_DECIDED | FLOW_F_KEEP_INSPECTING)) &&
+		    f->payload_pkts >= e->p.config->inspect_packets)
+			decide(e, f, p.ts_usec);
+	}
+	if (p.l4proto == IPPROTO_TCP)
+		track_tcp_state(e, f, &p, dir);
+}

@@ -1,0 +1,366 @@
+/* flow.c - bidirectional flow table with per-protocol idle lists.
+ *
+ * Costs: lookup is one hash of the tuple and a walk of a short chain,
+ * comparing both orientations; touching a flow is O(1) (unlink, push to
+ * the list head); expiry pops list tails while they are idle longer than
+ * the list's timeout, so each flow is looked at once when it expires.
+ *
+ * The hash is symmetric (the two endpoints are combined in a fixed order)
+ * and seeded per table from the kernel's random source, so an attacker
+ * cannot aim packets at one bucket. Flow ids are NOT seeded: they hash the
+ * oriented tuple and the start time, so the same capture gives the same
+ * ids in every run and with any number of workers. */
+#include "flow.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#define CHUNK_FLOWS 1024
+
+struct flow_chunk {
+	struct flow_chunk *next;
+	struct flow flows[CHUNK_FLOWS];
+};
+
+struct flow_table {
+	struct flow **buckets;
+	uint32_t mask;               /* buckets - 1 (power of two) */
+	uint32_t max_flows;
+	uint32_t seed;
+	uint64_t timeout_usec[FLOW_LIST_COUNT];
+	struct flow *head[FLOW_LIST_COUNT];
+	struct flow *tail[FLOW_LIST_COUNT];
+	struct flow *free_list;
+	struct flow_chunk *chunks;
+	uint32_t chunk_used;         /* flows handed out of the newest chunk */
+	flow_release_fn release;
+	void *ctx;
+	struct flow_stats stats;
+};
+
+bool port_is_plainly_server(uint16_t port)
+{
+	switch (port) {
+	case 21: case 22: case 25: case 53: case 67: case 80: case 110: case 123:
+	case 143: case 443: case 465: case 587: case 853: case 993: case 995:
+	case 2197: case 3478: case 5223: case 8080: case 8443:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static uint32_t mix32(uint32_t h)
+{
+	h ^= h >> 16;
+	h *= 0x7feb352du;
+	h ^= h >> 15;
+	h *= 0x846ca68bu;
+	h ^= h >> 16;
+	return h;
+}
+
+/* Symmetric: the endpoint that sorts lower goes first whatever the direction. */
+static uint32_t tuple_hash(const struct flow_table *t, const struct ip_addr *a, uint16_t ap,
+			   const struct ip_addr *b, uint16_t bp, uint8_t proto)
+{
+	int c = addr_cmp(a, b);
+	if (c > 0 || (c == 0 && ap > bp)) {
+		const struct ip_addr *ta = a;
+		a = b;
+		b = ta;
+		uint16_t tp = ap;
+		ap = bp;
+		bp = tp;
+	}
+	uint32_t h = addr_hash(a, t->seed);
+	h = mix32(h ^ addr_hash(b, h));
+	h = mix32(h ^ ((uint32_t)ap << 16 | bp) ^ ((uint32_t)proto << 8));
+	return h;
+}
+
+static uint64_t fnv64(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+/* 53 bits so that JSON readers that use doubles keep it exact. */
+static uint64_t make_flow_id(const struct flow_key *k, uint64_t start_usec)
+{
+	uint64_t h = 14695981039346656037ull;
+	h = fnv64(h, k->cli.b, 16);
+	h = fnv64(h, k->srv.b, 16);
+	h = fnv64(h, &k->cli_port, 2);
+	h = fnv64(h, &k->srv_port, 2);
+	h = fnv64(h, &k->proto, 1);
+	h = fnv64(h, &start_usec, 8);
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 32;
+	return h & ((1ull << 53) - 1);
+}
+
+struct flow_table *flow_table_new(uint32_t max_flows, const struct flow_timeouts *to,
+				  flow_release_fn release, void *ctx)
+{
+	if (max_flows == 0)
+		return NULL;
+	struct flow_table *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	uint32_t nb = 1024;
+	while (nb < max_flows && nb < (1u << 30))
+		nb <<= 1;
+	t->buckets = calloc(nb, sizeof(*t->buckets));
+	if (!t->buckets) {
+		free(t);
+		return NULL;
+	}
+	t->mask = nb - 1;
+	t->max_flows = max_flows;
+	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != sizeof(t->seed))
+		t->seed = 0x9e3779b9u;
+	t->timeout_usec[FLOW_LIST_TCP] = (uint64_t)to->tcp * 1000000u;
+	t->timeout_usec[FLOW_LIST_TCP_CLOSED] = (uint64_t)to->tcp_closed * 1000000u;
+	t->timeout_usec[FLOW_LIST_UDP] = (uint64_t)to->udp * 1000000u;
+	t->timeout_usec[FLOW_LIST_OTHER] = (uint64_t)to->other * 1000000u;
+	t->release = release;
+	t->ctx = ctx;
+	t->chunk_used = CHUNK_FLOWS;
+	return t;
+}
+
+static void list_unlink(struct flow_table *t, struct flow *f)
+{
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		t->head[f->list] = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	else
+		t->tail[f->list] = f->prev;
+	f->prev = f->next = NULL;
+}
+
+static void list_push_head(struct flow_table *t, struct flow *f, uint8_t list)
+{
+	f->list = list;
+	f->prev = NULL;
+	f->next = t->head[list];
+	if (t->head[list])
+		t->head[list]->prev = f;
+	else
+		t->tail[list] = f;
+	t->head[list] = f;
+}
+
+static void bucket_unlink(struct flow_table *t, struct flow *f)
+{
+	struct flow **pp = &t->buckets[f->hash & t->mask];
+	while (*pp && *pp != f)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = f->hnext;
+	f->hnext = NULL;
+}
+
+static struct flow *flow_alloc(struct flow_table *t)
+{
+	struct flow *f = t->free_list;
+	if (f) {
+		t->free_list = f->hnext;
+		return f;
+	}
+	if (t->chunk_used == CHUNK_FLOWS) {
+		struct flow_chunk *c = malloc(sizeof(*c));
+		if (!c)
+			return NULL;
+		c->next = t->chunks;
+		t->chunks = c;
+		t->chunk_used = 0;
+	}
+	return &t->chunks->flows[t->chunk_used++];
+}
+
+static void flow_remove(struct flow_table *t, struct flow *f, enum flow_end_reason why)
+{
+	/* A closed flow keeps the reason it closed for (fin/rst). */
+	if (!(f->list == FLOW_LIST_TCP_CLOSED && why == FLOW_END_TIMEOUT && f->end_reason))
+		f->end_reason = (uint8_t)why;
+	bucket_unlink(t, f);
+	list_unlink(t, f);
+	t->stats.ended[f->end_reason]++;
+	t->stats.active--;
+	if (t->release)
+		t->release(t->ctx, f);
+	f->info = NULL;
+	f->hnext = t->free_list;
+	t->free_list = f;
+}
+
+void flow_end(struct flow_table *t, struct flow *f, enum flow_end_reason why)
+{
+	flow_remove(t, f, why);
+}
+
+/* The least recently seen flow over all lists. */
+static struct flow *oldest_flow(const struct flow_table *t)
+{
+	struct flow *best = NULL;
+	for (int l = 0; l < FLOW_LIST_COUNT; l++) {
+		struct flow *f = t->tail[l];
+		if (f && (!best || f->last_usec < best->last_usec))
+			best = f;
+	}
+	return best;
+}
+
+static bool key_matches(const struct flow *f, const struct ip_addr *src, const struct ip_addr *dst,
+			uint16_t sport, uint16_t dport, uint8_t proto, enum flow_dir *dir)
+{
+	const struct flow_key *k = &f->key;
+	if (k->proto != proto)
+		return false;
+	if (k->cli_port == sport && k->srv_port == dport && addr_eq(&k->cli, src) &&
+	    addr_eq(&k->srv, dst)) {
+		*dir = DIR_TOSERVER;
+		return true;
+	}
+	if (k->cli_port == dport && k->srv_port == sport && addr_eq(&k->cli, dst) &&
+	    addr_eq(&k->srv, src)) {
+		*dir = DIR_TOCLIENT;
+		return true;
+	}
+	return false;
+}
+
+/* Decide who opened a flow from its first packet. */
+static bool first_sender_is_server(uint8_t proto, uint16_t sport, uint16_t dport, uint8_t tcp_flags)
+{
+	if (proto == 6) {
+		if ((tcp_flags & 0x12) == 0x02)      /* SYN without ACK: the opener */
+			return false;
+		if ((tcp_flags & 0x12) == 0x12)      /* SYN+ACK: the answerer */
+			return true;
+	}
+	if (port_is_plainly_server(sport) && !port_is_plainly_server(dport))
+		return true;
+	if (sport < 1024 && dport >= 1024 && !port_is_plainly_server(dport))
+		return true;
+	return false;
+}
+
+static uint8_t list_for_proto(uint8_t proto)
+{
+	return proto == 6 ? FLOW_LIST_TCP : proto == 17 ? FLOW_LIST_UDP : FLOW_LIST_OTHER;
+}
+
+struct flow *flow_lookup(struct flow_table *t, const struct ip_addr *src, const struct ip_addr *dst,
+			 uint16_t sport, uint16_t dport, uint8_t proto, uint8_t tcp_flags,
+			 uint64_t now_usec, enum flow_dir *dir, bool *created)
+{
+	uint32_t h = tuple_hash(t, src, sport, dst, dport, proto);
+	*created = false;
+	for (struct flow *f = t->buckets[h & t->mask]; f; f = f->hnext) {
+		if (f->hash == h && key_matches(f, src, dst, sport, dport, proto, dir)) {
+			list_unlink(t, f);
+			list_push_head(t, f, f->list);
+			if (now_usec > f->last_usec)
+				f->last_usec = now_usec;
+			return f;
+		}
+	}
+
+	if (t->stats.active >= t->max_flows) {
+		struct flow *victim = oldest_flow(t);
+		if (victim)
+			flow_remove(t, victim, FLOW_END_EVICTED);
+	}
+	struct flow *f = flow_alloc(t);
+	if (!f)
+		return NULL;
+	memset(f, 0, sizeof(*f));
+	bool swap = first_sender_is_server(proto, sport, dport, tcp_flags);
+	f->key.cli = swap ? *dst : *src;
+	f->key.srv = swap ? *src : *dst;
+	f->key.cli_port = swap ? dport : sport;
+	f->key.srv_port = swap ? sport : dport;
+	f->key.proto = proto;
+	f->hash = h;
+	f->first_usec = f->last_usec = now_usec;
+	f->id = make_flow_id(&f->key, now_usec);
+	*dir = swap ? DIR_TOCLIENT : DIR_TOSERVER;
+	f->hnext = t->buckets[h & t->mask];
+	t->buckets[h & t->mask] = f;
+	list_push_head(t, f, list_for_proto(proto));
+	t->stats.created++;
+	t->stats.active++;
+	if (t->stats.active > t->stats.peak_active)
+		t->stats.peak_active = t->stats.active;
+	*created = true;
+	return f;
+}
+
+void flow_mark_closed(struct flow_table *t, struct flow *f, enum flow_end_reason why)
+{
+	f->end_reason = (uint8_t)why;
+	if (f->list == FLOW_LIST_TCP_CLOSED)
+		return;
+	list_unlink(t, f);
+	list_push_head(t, f, FLOW_LIST_TCP_CLOSED);
+}
+
+size_t flow_expire(struct flow_table *t, uint64_t now_usec)
+{
+	size_t n = 0;
+	for (int l = 0; l < FLOW_LIST_COUNT; l++) {
+		uint64_t to = t->timeout_usec[l];
+		struct flow *f;
+		while ((f = t->tail[l]) && f->last_usec + to <= now_usec) {
+			flow_remove(t, f, FLOW_END_TIMEOUT);
+			n++;
+		}
+	}
+	return n;
+}
+
+void flow_flush(struct flow_table *t)
+{
+	struct flow *f;
+	while ((f = oldest_flow(t)))
+		flow_remove(t, f, (f->list == FLOW_LIST_TCP_CLOSED && f->end_reason)
+					  ? (enum flow_end_reason)f->end_reason
+					  : FLOW_END_SHUTDOWN);
+}
+
+void flow_table_free(struct flow_table *t)
+{
+	if (!t)
+		return;
+	flow_flush(t);
+	struct flow_chunk *c = t->chunks;
+	while (c) {
+		struct flow_chunk *n = c->next;
+		free(c);
+		c = n;
+	}
+	free(t->buckets);
+	free(t);
+}
+
+const struct flow_stats *flow_table_stats(const struct flow_table *t)
+{
+	return &t->stats;
+}
+
+struct flow_stats *flow_table_stats_mut(struct flow_table *t)
+{
+	return &t->stats;
+}

@@ -1,0 +1,253 @@
+/* json_writer.c - a small streaming JSON writer for alert and flow records.
+ *
+ * The buffer grows by doubling and is reused line after line, so in steady
+ * state writing a record allocates nothing. The comma state is a stack of
+ * one flag per open container. */
+#include "json_writer.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void jw_init(struct json_writer *w)
+{
+	memset(w, 0, sizeof(*w));
+}
+
+void jw_free(struct json_writer *w)
+{
+	free(w->buf);
+	memset(w, 0, sizeof(*w));
+}
+
+void jw_reset(struct json_writer *w)
+{
+	w->len = 0;
+	w->depth = 0;
+	w->oom = false;
+	memset(w->need_comma, 0, sizeof(w->need_comma));
+	if (w->buf)
+		w->buf[0] = '\0';
+}
+
+static bool reserve(struct json_writer *w, size_t extra)
+{
+	if (w->oom)
+		return false;
+	if (w->len + extra + 1 <= w->cap)
+		return true;
+	size_t cap = w->cap ? w->cap : 512;
+	while (cap < w->len + extra + 1)
+		cap *= 2;
+	char *nb = realloc(w->buf, cap);
+	if (!nb) {
+		w->oom = true;
+		return false;
+	}
+	w->buf = nb;
+	w->cap = cap;
+	return true;
+}
+
+static void put(struct json_writer *w, const char *s, size_t n)
+{
+	if (!reserve(w, n))
+		return;
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	w->buf[w->len] = '\0';
+}
+
+static void put_char(struct json_writer *w, char c)
+{
+	put(w, &c, 1);
+}
+
+/* Called before every value and key: a comma unless first in its container. */
+static void separate(struct json_writer *w)
+{
+	if (w->depth == 0)
+		return;
+	if (w->need_comma[w->depth])
+		put_char(w, ',');
+	w->need_comma[w->depth] = true;
+}
+
+static void open_container(struct json_writer *w, char c)
+{
+	separate(w);
+	put_char(w, c);
+	if (w->depth + 1 < JSON_MAX_DEPTH)
+		w->depth++;
+	w->need_comma[w->depth] = false;
+}
+
+static void close_container(struct json_writer *w, char c)
+{
+	put_char(w, c);
+	if (w->depth > 0)
+		w->depth--;
+}
+
+void jw_object_begin(struct json_writer *w) { open_container(w, '{'); }
+void jw_object_end(struct json_writer *w) { close_container(w, '}'); }
+void jw_array_begin(struct json_writer *w) { open_container(w, '['); }
+void jw_array_end(struct json_writer *w) { close_container(w, ']'); }
+
+/* Length of the valid UTF-8 sequence starting at s (1..4), or 0 if invalid. */
+static size_t utf8_sequence_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len;
+	uint32_t cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+static void put_escaped(struct json_writer *w, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	put_char(w, '"');
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = u[i];
+		if (c == '"' || c == '\\') {
+			char e[2] = { '\\', (char)c };
+			put(w, e, 2);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			char e[8];
+			switch (c) {
+			case '\n': put(w, "\\n", 2); break;
+			case '\r': put(w, "\\r", 2); break;
+			case '\t': put(w, "\\t", 2); break;
+			default:
+				snprintf(e, sizeof(e), "\\u%04x", c);
+				put(w, e, 6);
+			}
+			i++;
+		} else {
+			size_t len = utf8_sequence_len(u + i, n - i);
+			if (len == 0) {
+				put(w, "\\ufffd", 6);
+				i++;
+			} else {
+				put(w, s + i, len);
+				i += len;
+			}
+		}
+	}
+	put_char(w, '"');
+}
+
+void jw_key(struct json_writer *w, const char *key)
+{
+	separate(w);
+	put_escaped(w, key, strlen(key));
+	put_char(w, ':');
+	/* The value that follows takes no comma; its separate() sets the flag
+	 * again so that the next key does. */
+	w->need_comma[w->depth] = false;
+}
+
+void jw_string(struct json_writer *w, const char *s)
+{
+	if (!s) {
+		jw_null(w);
+		return;
+	}
+	jw_string_n(w, s, strlen(s));
+}
+
+void jw_string_n(struct json_writer *w, const char *s, size_t n)
+{
+	separate(w);
+	put_escaped(w, s, n);
+}
+
+void jw_int(struct json_writer *w, int64_t v)
+{
+	char b[24];
+	int n = snprintf(b, sizeof(b), "%" PRId64, v);
+	separate(w);
+	put(w, b, (size_t)n);
+}
+
+void jw_uint(struct json_writer *w, uint64_t v)
+{
+	char b[24];
+	int n = snprintf(b, sizeof(b), "%" PRIu64, v);
+	separate(w);
+	put(w, b, (size_t)n);
+}
+
+void jw_bool(struct json_writer *w, bool v)
+{
+	separate(w);
+	put(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+void jw_null(struct json_writer *w)
+{
+	separate(w);
+	put(w, "null", 4);
+}
+
+void jw_raw(struct json_writer *w, const char *s, size_t n)
+{
+	separate(w);
+	put(w, s, n);
+}
+
+void jw_kv_string(struct json_writer *w, const char *key, const char *s)
+{
+	jw_key(w, key);
+	jw_string(w, s);
+}
+
+void jw_kv_uint(struct json_writer *w, const char *key, uint64_t v)
+{
+	jw_key(w, key);
+	jw_uint(w, v);
+}
+
+void jw_kv_bool(struct json_writer *w, const char *key, bool v)
+{
+	jw_key(w, key);
+	jw_bool(w, v);
+}
+
+void format_timestamp(uint64_t ts_usec, char out[32])
+{
+	time_t secs = (time_t)(ts_usec / 1000000u);
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	char date[24];
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 32, "%s.%06uZ", date, (unsigned)(ts_usec % 1000000u));
+}

@@ -1,0 +1,335 @@
+/* main.c - command line, setup, the capture loop and the summary.
+ *
+ * Exit status: 0 when done; 1 for a runtime failure (capture unreadable or
+ * truncated: reported after everything readable was processed); 2 for a
+ * usage, configuration or signature error, reported with file and line. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "config.h"
+#include "dns_cache.h"
+#include "engine.h"
+#include "output.h"
+#include "signatures.h"
+
+#ifndef SIGDIR_DEFAULT
+#define SIGDIR_DEFAULT "/usr/local/share/applemon/signatures"
+#endif
+#define APPLEMON_VERSION "0.1.0"
+
+enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+struct options {
+	const char *read_file;
+	const char *iface;
+	const char *bpf;
+	const char *config_file;
+	const char *sig_dir;
+	const char *sensor;
+	const char *outputs[16];
+	size_t n_outputs;
+	bool flows;
+	bool quiet;
+	bool check_only;
+};
+
+static struct capture *active_capture;
+
+static void usage(FILE *out)
+{
+	fputs("usage: applemon [options] -r FILE | -i IFACE\n"
+	      "\n"
+	      "Watches traffic for hosts that reach Apple services and writes an alert\n"
+	      "for each such connection.\n"
+	      "\n"
+	      "  -r, --read FILE        read a capture file (pcap or pcapng; - for stdin)\n"
+	      "  -i, --interface IFACE  capture live from IFACE\n"
+	      "  -f, --filter EXPR      only look at packets matching the BPF filter EXPR\n"
+	      "  -c, --config FILE      read the configuration file FILE (INI)\n"
+	      "  -S, --signatures DIR   signature folder (default: the installed one,\n"
+	      "                         else ./signatures)\n"
+	      "  -o, --output SINK      write records to SINK; may be repeated:\n"
+	      "                           json:PATH  JSON lines appended to PATH\n"
+	      "                           json:- or -  JSON lines to standard output\n"
+	      "                         without -o or [output] sections: standard output\n"
+	      "      --flows            also write one flow record per flow\n"
+	      "      --sensor NAME      sensor name in every record (default: host name)\n"
+	      "  -t, --check            load configuration and signatures, report, exit\n"
+	      "  -q, --quiet            no summary on standard error\n"
+	      "  -h, --help             this text\n"
+	      "  -V, --version          version\n"
+	      "\n"
+	      "Exit status: 0 done; 1 runtime failure (unreadable or truncated capture);\n"
+	      "2 usage, configuration or signature error.\n",
+	      out);
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	enum { OPT_FLOWS = 256, OPT_SENSOR };
+	static const struct option longopts[] = {
+		{ "read", required_argument, NULL, 'r' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "signatures", required_argument, NULL, 'S' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "flows", no_argument, NULL, OPT_FLOWS },
+		{ "sensor", required_argument, NULL, OPT_SENSOR },
+		{ "check", no_argument, NULL, 't' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+	while ((ch = getopt_long(argc, argv, "r:i:f:c:S:o:tqhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'r': o->read_file = optarg; break;
+		case 'i': o->iface = optarg; break;
+		case 'f': o->bpf = optarg; break;
+		case 'c': o->config_file = optarg; break;
+		case 'S': o->sig_dir = optarg; break;
+		case 'o':
+			if (o->n_outputs == sizeof(o->outputs) / sizeof(o->outputs[0])) {
+				fprintf(stderr, "applemon: too many -o options\n");
+				return EXIT_USAGE;
+			}
+			o->outputs[o->n_outputs++] = optarg;
+			break;
+		case OPT_FLOWS: o->flows = true; break;
+		case OPT_SENSOR: o->sensor = optarg; break;
+		case 't': o->check_only = true; break;
+		case 'q': o->quiet = true; break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("applemon %s\n", APPLEMON_VERSION); exit(0);
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "applemon: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (!o->check_only && !o->read_file == !o->iface) {
+		fprintf(stderr, "applemon: give exactly one of -r FILE or -i IFACE (see --help)\n");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static const char *signature_dir(const struct options *o, const struct config *cfg)
+{
+	if (o->sig_dir)
+		return o->sig_dir;
+	if (cfg->sig_dir[0])
+		return cfg->sig_dir;
+	if (is_dir(SIGDIR_DEFAULT))
+		return SIGDIR_DEFAULT;
+	return "signatures";
+}
+
+static bool open_outputs(struct output *out, const struct options *o, const struct config *cfg)
+{
+	char err[512];
+	for (size_t i = 0; i < o->n_outputs; i++) {
+		if (!output_add(out, o->outputs[i], NULL, err, sizeof(err))) {
+			fprintf(stderr, "applemon: -o %s: %s\n", o->outputs[i], err);
+			return false;
+		}
+	}
+	for (size_t i = 0; i < cfg->n_outputs; i++) {
+		const struct output_spec *s = &cfg->outputs[i];
+		if (!output_add(out, s->sink, s->format, err, sizeof(err))) {
+			fprintf(stderr, "applemon: [output %s]: %s\n", s->name, err);
+			return false;
+		}
+	}
+	if (output_count(out) == 0 && !output_add(out, "-", NULL, err, sizeof(err))) {
+		fprintf(stderr, "applemon: %s\n", err);
+		return false;
+	}
+	return true;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (active_capture)
+		capture_stop(active_capture);
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static void on_packet(void *ctx, int linktype, const uint8_t *data, uint32_t caplen,
+		      uint32_t wirelen, uint64_t ts_usec)
+{
+	engine_packet(ctx, linktype, data, caplen, wirelen, ts_usec);
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void print_summary(struct engine *e, struct capture *cap, struct output *out, double elapsed)
+{
+	const struct engine_stats *s = engine_get_stats(e);
+	const struct flow_stats *fs = engine_flow_stats(e);
+	struct capture_stats cs;
+	capture_get_stats(cap, &cs);
+	fprintf(stderr,
+		"applemon: %llu packets, %llu bytes, %llu flows, %llu alerts, %llu decode errors, "
+		"%.3f s (%llu repeat alerts suppressed)\n",
+		(unsigned long long)s->packets, (unsigned long long)s->bytes,
+		(unsigned long long)fs->created,
+		(unsigned long long)(s->alerts - output_suppressed(out)),
+		(unsigned long long)s->decode.errors, elapsed,
+		(unsigned long long)output_suppressed(out));
+	fprintf(stderr,
+		"applemon: fast path %llu packets (%.1f%%), flows evicted %llu, peak %llu, "
+		"not IP %llu, fragments %llu, tunnelled %llu, DNS messages %llu (%llu malformed), "
+		"TLS ClientHellos %llu, QUIC ClientHellos %llu, HTTP requests %llu\n",
+		(unsigned long long)s->fast_path_pkts,
+		s->packets ? 100.0 * (double)s->fast_path_pkts / (double)s->packets : 0.0,
+		(unsigned long long)fs->ended[FLOW_END_EVICTED], (unsigned long long)fs->peak_active,
+		(unsigned long long)s->decode.not_ip, (unsigned long long)s->decode.fragments,
+		(unsigned long long)s->decode.tunnelled, (unsigned long long)s->dns_messages,
+		(unsigned long long)s->dns_malformed, (unsigned long long)s->tls_client_hellos,
+		(unsigned long long)s->quic_client_hellos, (unsigned long long)s->http_requests);
+	if (cs.kernel_drops || cs.iface_drops)
+		fprintf(stderr, "applemon: DROPPED %llu packets in the kernel, %llu at the interface\n",
+			(unsigned long long)cs.kernel_drops, (unsigned long long)cs.iface_drops);
+}
+
+static void default_sensor_name(struct config *cfg)
+{
+	if (cfg->sensor_name[0])
+		return;
+	if (gethostname(cfg->sensor_name, sizeof(cfg->sensor_name) - 1) != 0)
+		snprintf(cfg->sensor_name, sizeof(cfg->sensor_name), "applemon");
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt = { 0 };
+	int rc = parse_options(argc, argv, &opt);
+	if (rc)
+		return rc;
+
+	struct config cfg;
+	config_init(&cfg);
+	char err[1024];
+	if (opt.config_file && !config_load(&cfg, opt.config_file, err, sizeof(err))) {
+		fprintf(stderr, "applemon: %s\n", err);
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	if (opt.sensor)
+		snprintf(cfg.sensor_name, sizeof(cfg.sensor_name), "%s", opt.sensor);
+	default_sensor_name(&cfg);
+
+	struct sig_error serr = { 0 };
+	const char *sdir = signature_dir(&opt, &cfg);
+	struct sigset *sigs = sigset_load_dir(sdir, &serr);
+	if (!sigs) {
+		if (serr.line > 0)
+			fprintf(stderr, "applemon: %s:%d: %s\n", serr.file, serr.line, serr.msg);
+		else
+			fprintf(stderr, "applemon: %s: %s\n", serr.file[0] ? serr.file : sdir, serr.msg);
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	if (opt.check_only) {
+		struct sigset_counts sc;
+		sigset_get_counts(sigs, &sc);
+		fprintf(stderr,
+			"applemon: configuration OK; signatures from %s: %zu domains, %zu hosts, "
+			"%zu prefixes, %zu ASNs, %zu port hints; %zu policy groups\n",
+			sdir, sc.domains, sc.hosts, sc.prefixes, sc.asns, sc.ports,
+			policy_group_count(cfg.policy));
+		sigset_free(sigs);
+		config_free(&cfg);
+		return 0;
+	}
+
+	struct output *out = output_new(cfg.sensor_name, cfg.suppress_secs);
+	struct dns_cache *dc = dns_cache_new(cfg.dns_cache_max, cfg.dns_min_ttl, cfg.dns_max_ttl);
+	if (!out || !dc || !open_outputs(out, &opt, &cfg)) {
+		output_free(out);
+		dns_cache_free(dc);
+		sigset_free(sigs);
+		config_free(&cfg);
+		return out && dc ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+
+	struct capture_opts co = {
+		.file = opt.read_file,
+		.iface = opt.iface,
+		.bpf = opt.bpf ? opt.bpf : (cfg.bpf[0] ? cfg.bpf : NULL),
+		.snaplen = (int)cfg.snaplen,
+		.promisc = cfg.promisc,
+	};
+	int status = 0;
+	struct capture *cap = capture_open(&co, err, sizeof(err));
+	struct engine *eng = NULL;
+	if (!cap) {
+		fprintf(stderr, "applemon: %s\n", err);
+		status = strstr(err, "filter") ? EXIT_USAGE : EXIT_RUNTIME;
+		goto done;
+	}
+	struct engine_params ep = {
+		.config = &cfg, .sigs = sigs, .policy = cfg.policy, .dns_cache = dc,
+		.output = out, .flow_records = opt.flows,
+	};
+	eng = engine_new(&ep);
+	if (!eng) {
+		fprintf(stderr, "applemon: out of memory creating the flow table\n");
+		status = EXIT_RUNTIME;
+		goto done;
+	}
+	active_capture = cap;
+	install_signals();
+	double t0 = now_seconds();
+	bool clean = capture_run(cap, on_packet, eng, err, sizeof(err));
+	engine_finish(eng);
+	double elapsed = now_seconds() - t0;
+	active_capture = NULL;
+	if (!opt.quiet)
+		print_summary(eng, cap, out, elapsed);
+	if (!clean) {
+		fprintf(stderr, "applemon: %s: %s\n", opt.read_file ? opt.read_file : opt.iface, err);
+		status = EXIT_RUNTIME;
+	}
+done:
+	engine_free(eng);
+	capture_close(cap);
+	output_free(out);
+	dns_cache_free(dc);
+	sigset_free(sigs);
+	config_free(&cfg);
+	return status;
+}

@@ -1,0 +1,253 @@
+/* quic_crypto.c - Initial secrets, AEAD and header protection for QUIC.
+ *
+ * Design:
+ *  - The salt is the only thing that differs between versions for Initial
+ *    key derivation, plus the labels of QUIC v2 ("quicv2 key" instead of
+ *    "quic key"; RFC 9369 3.3.2). Salts come from the specifications: RFC 9001
+ *    (v1, also used by drafts 33 and 34), RFC 9369 (v2), the QUIC-TLS drafts
+ *    22 (draft-22 salt), 23..28 and 29..32, the provisional v2 draft version,
+ *    and the salts Google and Facebook shipped in Q050/T050/T051 and mvfst
+ *    (mvfst 0xfaceb001 is draft-22 based, 0xfaceb002/0xfaceb00e draft-27).
+ *  - HKDF-Extract and HKDF-Expand-Label (RFC 8446 7.1, "tls13 " prefix, empty
+ *    context) run on EVP_KDF "HKDF" with SHA-256. Only the client direction is
+ *    derived: a passive reader needs the ClientHello, nothing the server sends.
+ *  - AEAD_AES_128_GCM is opened with the associated data fed in pieces, so the
+ *    caller never copies a header to unmask it.
+ *  - Every function is reentrant: EVP contexts live for one call.
+ * Secrets are wiped from the stack with OPENSSL_cleanse even though Initial
+ * keys are public, to keep the habit uniform with real key material. */
+#include "quic_crypto.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+
+#define QUIC_SALT_LEN 20
+
+enum salt_id {
+	SALT_NONE = 0,
+	SALT_V1,
+	SALT_V2,
+	SALT_V2_DRAFT,
+	SALT_DRAFT22,
+	SALT_DRAFT23,
+	SALT_DRAFT29,
+	SALT_Q050,
+	SALT_T050,
+	SALT_T051,
+};
+
+static const uint8_t salts[][QUIC_SALT_LEN] = {
+	[SALT_V1] = { 0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
+		      0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a },
+	[SALT_V2] = { 0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
+		      0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9 },
+	[SALT_V2_DRAFT] = { 0xa7, 0x07, 0xc2, 0x03, 0xa5, 0x9b, 0x47, 0x18, 0x4a, 0x1d,
+			    0x62, 0xca, 0x57, 0x04, 0x06, 0xea, 0x7a, 0xe3, 0xe5, 0xd3 },
+	[SALT_DRAFT22] = { 0x7f, 0xbc, 0xdb, 0x0e, 0x7c, 0x66, 0xbb, 0xe9, 0x19, 0x3a,
+			   0x96, 0xcd, 0x21, 0x51, 0x9e, 0xbd, 0x7a, 0x02, 0x64, 0x4a },
+	[SALT_DRAFT23] = { 0xc3, 0xee, 0xf7, 0x12, 0xc7, 0x2e, 0xbb, 0x5a, 0x11, 0xa7,
+			   0xd2, 0x43, 0x2b, 0xb4, 0x63, 0x65, 0xbe, 0xf9, 0xf5, 0x02 },
+	[SALT_DRAFT29] = { 0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97,
+			   0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99 },
+	[SALT_Q050] = { 0x50, 0x45, 0x74, 0xef, 0xd0, 0x66, 0xfe, 0x2f, 0x9d, 0x94,
+			0x5c, 0xfc, 0xdb, 0xd3, 0xa7, 0xf0, 0xd3, 0xb5, 0x6b, 0x45 },
+	[SALT_T050] = { 0x7f, 0xf5, 0x79, 0xe5, 0xac, 0xd0, 0x72, 0x91, 0x55, 0x80,
+			0x30, 0x4c, 0x43, 0xa2, 0x36, 0x7c, 0x60, 0x48, 0x83, 0x10 },
+	[SALT_T051] = { 0x7a, 0x4e, 0xde, 0xf4, 0xe7, 0xcc, 0xee, 0x5f, 0xa4, 0x50,
+			0x6c, 0x19, 0x12, 0x4f, 0xc8, 0xcc, 0xda, 0x6e, 0x03, 0x3d },
+};
+
+/* Which salt a version uses, and whether it takes the v2 labels. */
+static enum salt_id salt_for(uint32_t version, bool *v2_labels)
+{
+	*v2_labels = false;
+	if ((version >> 8) == 0xff0000) {       /* IETF draft-NN */
+		unsigned draft = version & 0xff;
+		if (draft < 22)
+			return SALT_NONE;   /* pre-22 drafts had another header format */
+		if (draft == 22)
+			return SALT_DRAFT22;
+		if (draft <= 28)
+			return SALT_DRAFT23;
+		if (draft <= 32)
+			return SALT_DRAFT29;
+		if (draft <= 34)
+			return SALT_V1;
+		return SALT_NONE;
+	}
+	switch (version) {
+	case 0x00000001:
+		return SALT_V1;
+	case 0x6b3343cf:
+		*v2_labels = true;
+		return SALT_V2;
+	case 0x709a50c4:        /* draft-ietf-quic-v2 provisional codepoint */
+		*v2_labels = true;
+		return SALT_V2_DRAFT;
+	case 0xfaceb001:
+		return SALT_DRAFT22;
+	case 0xfaceb002:
+	case 0xfaceb00e:
+		return SALT_DRAFT23;
+	case 0x51303530:        /* "Q050" */
+		return SALT_Q050;
+	case 0x54303530:        /* "T050" */
+		return SALT_T050;
+	case 0x54303531:        /* "T051" */
+		return SALT_T051;
+	default:
+		return SALT_NONE;
+	}
+}
+
+bool quic_crypto_known_version(uint32_t version)
+{
+	bool v2;
+	return salt_for(version, &v2) != SALT_NONE;
+}
+
+/* One HKDF step (extract or expand) with SHA-256 on a fetched KDF. */
+static bool hkdf_run(EVP_KDF *kdf, int mode, const uint8_t *key, size_t key_len,
+		     const uint8_t *salt, size_t salt_len, const uint8_t *info, size_t info_len,
+		     uint8_t *out, size_t out_len)
+{
+	EVP_KDF_CTX *kctx = EVP_KDF_CTX_new(kdf);
+	OSSL_PARAM params[6];
+	OSSL_PARAM *p = params;
+	char digest[] = "SHA256";
+	bool ok = false;
+
+	if (!kctx)
+		return false;
+	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
+	*p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
+	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)key, key_len);
+	if (salt)
+		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt,
+							  salt_len);
+	if (info)
+		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info,
+							  info_len);
+	*p = OSSL_PARAM_construct_end();
+	ok = EVP_KDF_derive(kctx, out, out_len, params) > 0;
+	EVP_KDF_CTX_free(kctx);
+	return ok;
+}
+
+/* HKDF-Expand-Label(secret, label, "", out_len) of RFC 8446 7.1. */
+static bool expand_label(EVP_KDF *kdf, const uint8_t secret[QUIC_SECRET_LEN], const char *label,
+			 uint8_t *out, size_t out_len)
+{
+	static const char prefix[] = "tls13 ";
+	uint8_t info[2 + 1 + 255 + 1];
+	size_t plen = sizeof(prefix) - 1;
+	size_t llen = strlen(label);
+	size_t n = 0;
+
+	if (plen + llen > 255 || out_len > 255)
+		return false;
+	info[n++] = (uint8_t)(out_len >> 8);
+	info[n++] = (uint8_t)out_len;
+	info[n++] = (uint8_t)(plen + llen);
+	memcpy(info + n, prefix, plen);
+	n += plen;
+	memcpy(info + n, label, llen);
+	n += llen;
+	info[n++] = 0;          /* empty context */
+	return hkdf_run(kdf, EVP_KDF_HKDF_MODE_EXPAND_ONLY, secret, QUIC_SECRET_LEN, NULL, 0,
+			info, n, out, out_len);
+}
+
+bool quic_derive_client_keys(uint32_t version, const uint8_t *dcid, size_t dcid_len,
+			     struct quic_keys *keys, uint8_t secret_out[QUIC_SECRET_LEN])
+{
+	bool v2;
+	enum salt_id sid = salt_for(version, &v2);
+	uint8_t initial[QUIC_SECRET_LEN], client[QUIC_SECRET_LEN];
+	bool ok = false;
+
+	/* HKDF over an empty IKM is legal but libcrypto refuses a missing key;
+	 * a zero-length DCID never names a client's first Initial anyway. */
+	if (sid == SALT_NONE || dcid_len == 0 || dcid_len > QUIC_CID_MAX)
+		return false;
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	if (!kdf)
+		return false;
+	ok = hkdf_run(kdf, EVP_KDF_HKDF_MODE_EXTRACT_ONLY, dcid, dcid_len, salts[sid],
+		      QUIC_SALT_LEN, NULL, 0, initial, sizeof(initial)) &&
+	     expand_label(kdf, initial, "client in", client, sizeof(client)) &&
+	     expand_label(kdf, client, v2 ? "quicv2 key" : "quic key", keys->key,
+			  sizeof(keys->key)) &&
+	     expand_label(kdf, client, v2 ? "quicv2 iv" : "quic iv", keys->iv,
+			  sizeof(keys->iv)) &&
+	     expand_label(kdf, client, v2 ? "quicv2 hp" : "quic hp", keys->hp,
+			  sizeof(keys->hp));
+	EVP_KDF_free(kdf);
+	if (ok && secret_out)
+		memcpy(secret_out, client, sizeof(client));
+	OPENSSL_cleanse(initial, sizeof(initial));
+	OPENSSL_cleanse(client, sizeof(client));
+	return ok;
+}
+
+bool quic_hp_mask(const uint8_t hp[QUIC_HP_LEN], const uint8_t sample[QUIC_SAMPLE_LEN],
+		  uint8_t mask[5])
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	uint8_t block[QUIC_SAMPLE_LEN + 16];   /* EVP may write up to one extra block */
+	int outl = 0;
+	bool ok;
+
+	if (!ctx)
+		return false;
+	ok = EVP_EncryptInit_ex(ctx, EVP_aes_128_ecb(), NULL, hp, NULL) > 0 &&
+	     EVP_CIPHER_CTX_set_padding(ctx, 0) > 0 &&
+	     EVP_EncryptUpdate(ctx, block, &outl, sample, QUIC_SAMPLE_LEN) > 0 &&
+	     outl == QUIC_SAMPLE_LEN;
+	EVP_CIPHER_CTX_free(ctx);
+	if (ok)
+		memcpy(mask, block, 5);
+	return ok;
+}
+
+bool quic_aead_open(const struct quic_keys *keys, uint64_t pn, const struct quic_aad *aad,
+		    const uint8_t *ct, size_t ct_len, const uint8_t tag[QUIC_TAG_LEN],
+		    uint8_t *out)
+{
+	uint8_t nonce[QUIC_IV_LEN];
+	uint8_t tagbuf[QUIC_TAG_LEN];
+	EVP_CIPHER_CTX *ctx;
+	int outl = 0, finl = 0;
+	bool ok;
+
+	if (ct_len > INT_MAX)
+		return false;
+	/* RFC 9001 5.3: the packet number, left-padded to the IV size, XOR the IV. */
+	memcpy(nonce, keys->iv, sizeof(nonce));
+	for (int i = 0; i < 8; i++)
+		nonce[QUIC_IV_LEN - 1 - i] ^= (uint8_t)(pn >> (8 * i));
+	memcpy(tagbuf, tag, sizeof(tagbuf));   /* EVP wants a writable pointer */
+
+	ctx = EVP_CIPHER_CTX_new();
+	if (!ctx)
+		return false;
+	ok = EVP_DecryptInit_ex(ctx, EVP_aes_128_gcm(), NULL, keys->key, nonce) > 0;
+	for (int i = 0; ok && i < 3; i++) {
+		if (aad->len[i] == 0)
+			continue;
+		ok = aad->len[i] <= INT_MAX &&
+		     EVP_DecryptUpdate(ctx, NULL, &outl, aad->p[i], (int)aad->len[i]) > 0;
+	}
+	outl = 0;
+	ok = ok && (ct_len == 0 || EVP_DecryptUpdate(ctx, out, &outl, ct, (int)ct_len) > 0);
+	ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, QUIC_TAG_LEN, tagbuf) > 0;
+	ok = ok && EVP_DecryptFinal_ex(ctx, out + outl, &finl) > 0;
+	EVP_CIPHER_CTX_free(ctx);
+	return ok && (size_t)(outl + finl) == ct_len;
+}

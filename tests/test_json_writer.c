@@ -1,0 +1,98 @@
+/* The JSON writer: structure, commas, and escaping of hostile strings. */
+#include <string.h>
+
+#include "json_writer.h"
+#include "testutil.h"
+
+START_TEST(nested_structure_and_commas)
+{
+	struct json_writer w;
+	jw_init(&w);
+	jw_object_begin(&w);
+	jw_kv_string(&w, "a", "x");
+	jw_kv_uint(&w, "b", 42);
+	jw_key(&w, "c");
+	jw_array_begin(&w);
+	jw_object_begin(&w);
+	jw_kv_bool(&w, "d", true);
+	jw_object_end(&w);
+	jw_int(&w, -7);
+	jw_null(&w);
+	jw_array_end(&w);
+	jw_kv_string(&w, "e", NULL);
+	jw_key(&w, "f");
+	jw_array_begin(&w);
+	jw_array_end(&w);
+	jw_object_end(&w);
+	ck_assert_str_eq(w.buf, "{\"a\":\"x\",\"b\":42,\"c\":[{\"d\":true},-7,null],\"e\":null,\"f\":[]}");
+	jw_reset(&w);
+	jw_object_begin(&w);
+	jw_object_end(&w);
+	ck_assert_str_eq(w.buf, "{}");
+	jw_free(&w);
+}
+END_TEST
+
+START_TEST(escapes_quotes_controls_and_bad_utf8)
+{
+	struct json_writer w;
+	jw_init(&w);
+	const char hostile[] = "a\"b\\c\n\r\t\x01\x7f" "\xc3\xa9" "\xff" "\xe2\x82" "z";
+	jw_string_n(&w, hostile, sizeof(hostile) - 1);
+	ck_assert_str_eq(w.buf, "\"a\\\"b\\\\c\\n\\r\\t\\u0001\\u007f\xc3\xa9\\ufffd\\ufffd\\ufffdz\"");
+	jw_free(&w);
+}
+END_TEST
+
+START_TEST(overlong_and_surrogate_utf8_rejected)
+{
+	struct json_writer w;
+	jw_init(&w);
+	/* overlong '/' (C0 AF) and an encoded surrogate (ED A0 80) */
+	jw_string(&w, "\xc0\xaf\xed\xa0\x80");
+	ck_assert_ptr_null(strchr(w.buf, 0xc0));
+	ck_assert_ptr_null(strchr(w.buf, 0xed));
+	jw_free(&w);
+}
+END_TEST
+
+START_TEST(large_values_grow_the_buffer)
+{
+	struct json_writer w;
+	jw_init(&w);
+	char big[10000];
+	memset(big, 'q', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	jw_object_begin(&w);
+	jw_kv_string(&w, "k", big);
+	jw_object_end(&w);
+	ck_assert_uint_eq(w.len, strlen("{\"k\":\"\"}") + sizeof(big) - 1);
+	ck_assert(!w.oom);
+	jw_free(&w);
+}
+END_TEST
+
+START_TEST(timestamp_is_rfc3339_utc_microseconds)
+{
+	char buf[32];
+	format_timestamp(1768467600123456ull, buf);
+	ck_assert_str_eq(buf, "2026-01-15T09:00:00.123456Z");
+	format_timestamp(0, buf);
+	ck_assert_str_eq(buf, "1970-01-01T00:00:00.000000Z");
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+	Suite *s = suite_create("json_writer");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, nested_structure_and_commas);
+	tcase_add_test(tc, escapes_quotes_controls_and_bad_utf8);
+	tcase_add_test(tc, overlong_and_surrogate_utf8_rejected);
+	tcase_add_test(tc, large_values_grow_the_buffer);
+	tcase_add_test(tc, timestamp_is_rfc3339_utc_microseconds);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TEST_MAIN(make_suite)
