@@ -13,7 +13,6 @@ ETCDIR   = $(PREFIX)/etc/applemon
 
 CC      ?= cc
 PKGS     = libpcap libmaxminddb libevent libevent_pthreads libcrypto inih
-DEPS_OK := $(shell pkg-config --exists $(PKGS) check 2>/dev/null && echo yes)
 
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -40,12 +39,11 @@ TEST_BINS = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 
 all: applemon
 
-# Install missing build and test dependencies (apt-get, as root) when pkg-config
-# cannot find them; a no-op on a machine that has them.
+# Install missing build and test dependencies (apt-get, as root); it checks
+# each package with dpkg-query first, so on a machine that has them it is a
+# quick no-op and needs no root.
 deps:
-ifneq ($(DEPS_OK),yes)
-	scripts/install-deps
-endif
+	@scripts/install-deps
 
 $(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
