@@ -60,6 +60,7 @@ enum flow_flag {
 	FLOW_F_RST = 0x08,
 	FLOW_F_SYN_SEEN = 0x10,
 	FLOW_F_KEEP_INSPECTING = 0x20, /* DNS: every message is read, no fast path */
+	FLOW_F_CLI_SEQ = 0x40,       /* cli_seq holds the client's first data sequence number */
 };
 
 struct flow {
@@ -72,6 +73,7 @@ struct flow {
 	uint64_t bytes[2];           /* IP bytes on the wire (innermost header on) */
 	struct flow_info *info;      /* engine's per-flow state, NULL until needed */
 	uint32_t hash;
+	uint32_t cli_seq;            /* client SYN's sequence number + 1 (FLOW_F_CLI_SEQ) */
 	uint8_t list;                /* enum flow_list */
 	uint8_t flags;               /* enum flow_flag */
 	uint8_t app_proto;           /* engine's enum app_proto */

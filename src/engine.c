@@ -11,9 +11,11 @@
  * alert and every answer feeds the correlation cache.
  *
  * Client bytes of a TCP flow are parsed straight from the capture buffer
- * when one segment holds what the parser needs; only a ClientHello or a
- * header block spread over several segments is copied into a per-flow
- * buffer of at most STREAM_MAX bytes, freed once the flow is decided. */
+ * when one in-order segment holds what the parser needs; a ClientHello or a
+ * header block spread over several segments, or segments that arrive out of
+ * order, go through the flow's reassembler (tcp_reassembly.h: a window of
+ * TCP_REASM_WINDOW bytes from the client's first sequence number, first
+ * copy wins on overlaps), freed once the flow is decided. */
 #include "engine.h"
 
 #include <netinet/in.h>
@@ -22,13 +24,13 @@
 #include <string.h>
 
 #include "classify.h"
+#include "cursor.h"
 #include "dns.h"
 #include "http.h"
 #include "quic.h"
 #include "record.h"
+#include "tcp_reassembly.h"
 #include "tls.h"
-
-#define STREAM_MAX (16 * 1024)
 
 enum stream_kind { STREAM_UNKNOWN = 0, STREAM_TLS, STREAM_HTTP, STREAM_DNS, STREAM_NONE };
 
@@ -41,10 +43,7 @@ struct flow_info {
 	char *dns[RECORD_DNS_MAX];
 	/* client byte stream (TCP) */
 	uint8_t stream_kind;         /* enum stream_kind */
-	bool seq_known;
-	uint32_t next_seq;           /* next client sequence number expected */
-	uint8_t *buf;                /* joined client bytes, only while needed */
-	uint32_t buf_len;
+	struct tcp_reasm reasm;      /* client bytes held while out of order or incomplete */
 	struct quic_state *quic;
 	/* encapsulation seen on the flow's first packet */
 	uint8_t tunnel;
@@ -123,9 +122,7 @@ static struct flow_info *flow_info_get(struct flow *f)
 
 static void flow_info_drop_buffers(struct flow_info *fi)
 {
-	free(fi->buf);
-	fi->buf = NULL;
-	fi->buf_len = 0;
+	tcp_reasm_release(&fi->reasm);
 	quic_state_free(fi->quic);
 	fi->quic = NULL;
 }
@@ -378,60 +375,68 @@ static size_t handle_dns_tcp(struct engine *e, struct flow *f, const uint8_t *da
 
 /* ---- TCP client stream ------------------------------------------------- */
 
-/* Bring this segment's new client bytes in order. Returns false when the
- * segment adds nothing usable now (duplicate, or a gap before it). On true,
- * data and len are the bytes to parse: the segment itself when nothing is
- * buffered (zero copy), else the buffer with the segment appended. */
-static bool stream_feed(struct engine *e, struct flow_info *fi, const struct packet *p,
-			const uint8_t **data, size_t *len)
+/* The client bytes this segment makes ready to parse. When nothing is held
+ * and the segment is next in line, that is the segment itself (zero copy,
+ * *in_place set); otherwise the segment goes to the reassembler and the
+ * bytes are its contiguous prefix. false when nothing new is ready. */
+static bool stream_feed(struct engine *e, struct flow *f, struct flow_info *fi,
+			const struct packet *p, const uint8_t **data, size_t *len, bool *in_place)
 {
-	if (!fi->seq_known) {
-		fi->seq_known = true;
-		fi->next_seq = p->tcp_seq;
-	}
-	int32_t ahead = (int32_t)(p->tcp_seq - fi->next_seq);
-	if (ahead > 0) {
-		e->stats.stream_gaps++;
-		return false;
-	}
-	uint32_t skip = (uint32_t)-ahead;
-	if (skip >= p->payload_len)
-		return false;
-	const uint8_t *fresh = p->payload + skip;
-	uint32_t n = p->payload_len - skip;
-	fi->next_seq += n;
-	if (!fi->buf) {
-		*data = fresh;
-		*len = n;
+	struct tcp_reasm *r = &fi->reasm;
+	/* A SYN carrying data (TCP Fast Open) has it one past its sequence number. */
+	uint32_t seq = p->tcp_seq + ((p->tcp_flags & TCP_SYN) ? 1u : 0u);
+	tcp_reasm_start(r, (f->flags & FLOW_F_CLI_SEQ) ? f->cli_seq : seq);
+	size_t skip;
+	*in_place = tcp_reasm_in_order(r, seq, p->payload_len, &skip);
+	if (*in_place) {
+		struct cursor c = cur_make(p->payload, p->payload_len);
+		cur_skip(&c, skip);
+		*len = cur_left(&c);
+		*data = cur_pos(&c);
 		return true;
 	}
-	if (fi->buf_len + n > STREAM_MAX) {
-		e->stats.stream_overflow++;
-		n = STREAM_MAX - fi->buf_len;
+	struct tcp_reasm_stats st = { 0 };
+	enum tcp_reasm_result rr = tcp_reasm_add(r, seq, p->payload, p->payload_len, &st);
+	e->stats.stream_gaps += st.out_of_order;
+	e->stats.stream_overflow += st.beyond_window + st.too_fragmented;
+	e->stats.stream_conflicts += st.conflicts;
+	if (rr != REASM_ADDED)
+		return false;
+	*len = tcp_reasm_ready(r, data);
+	return *len > 0;
+}
+
+/* The parser wants more: make sure the bytes stay (copying the segment if
+ * it was parsed in place). False when the window is full or memory ran
+ * out: the caller gives up. */
+static bool stream_keep(struct engine *e, struct flow_info *fi, const struct packet *p,
+			bool in_place)
+{
+	struct tcp_reasm *r = &fi->reasm;
+	if (in_place) {
+		uint32_t seq = p->tcp_seq + ((p->tcp_flags & TCP_SYN) ? 1u : 0u);
+		struct tcp_reasm_stats st = { 0 };
+		if (tcp_reasm_add(r, seq, p->payload, p->payload_len, &st) != REASM_ADDED) {
+			e->stats.stream_overflow++;
+			return false;
+		}
+		e->stats.stream_overflow += st.beyond_window;
 	}
-	memcpy(fi->buf + fi->buf_len, fresh, n);
-	fi->buf_len += n;
-	*data = fi->buf;
-	*len = fi->buf_len;
+	if (tcp_reasm_full(r)) {
+		e->stats.stream_overflow++;
+		return false;
+	}
 	return true;
 }
 
-/* The parser wants more: keep what we have (copying it if it was parsed
- * in place). False if the buffer is full: the caller gives up. */
-static bool stream_keep(struct engine *e, struct flow_info *fi, const uint8_t *data, size_t len)
+/* The parser used the first n of the len ready bytes: drop them (keeping
+ * the rest of an in-place segment for the next one). */
+static void stream_consume(struct engine *e, struct flow_info *fi, const struct packet *p,
+			   bool in_place, size_t n, size_t len)
 {
-	if (fi->buf)
-		return fi->buf_len < STREAM_MAX;
-	if (len >= STREAM_MAX) {
-		e->stats.stream_overflow++;
-		return false;
-	}
-	fi->buf = malloc(STREAM_MAX);
-	if (!fi->buf)
-		return false;
-	memcpy(fi->buf, data, len);
-	fi->buf_len = (uint32_t)len;
-	return true;
+	if (in_place && n < len && !stream_keep(e, fi, p, true))
+		return;
+	tcp_reasm_consume(&fi->reasm, n);
 }
 
 static enum stream_kind guess_stream_kind(const struct flow *f, const uint8_t *data, size_t len)
@@ -460,7 +465,8 @@ static void inspect_tcp_client(struct engine *e, struct flow *f, const struct pa
 	struct flow_info *fi = flow_info_get(f);
 	const uint8_t *data;
 	size_t len;
-	if (!fi || !stream_feed(e, fi, p, &data, &len))
+	bool in_place;
+	if (!fi || !stream_feed(e, f, fi, p, &data, &len, &in_place))
 		return;
 	/* Until a segment starts something we read, each client segment may
 	 * be the start: protocols such as PostgreSQL, SMTP or XMPP upgrade to
@@ -472,7 +478,7 @@ static void inspect_tcp_client(struct engine *e, struct flow *f, const struct pa
 	case STREAM_TLS: {
 		struct tls_client_hello ch;
 		enum tls_result r = tls_parse_client_stream(data, len, e->tls_scratch, &ch, NULL);
-		if (r == TLS_NEED_MORE && stream_keep(e, fi, data, len))
+		if (r == TLS_NEED_MORE && stream_keep(e, fi, p, in_place))
 			return;
 		if (r == TLS_OK) {
 			e->stats.tls_client_hellos++;
@@ -486,7 +492,7 @@ static void inspect_tcp_client(struct engine *e, struct flow *f, const struct pa
 	case STREAM_HTTP: {
 		struct http_request req;
 		enum http_result r = http_parse_request(data, len, &req);
-		if (r == HTTP_NEED_MORE && stream_keep(e, fi, data, len))
+		if (r == HTTP_NEED_MORE && stream_keep(e, fi, p, in_place))
 			return;
 		if (r != HTTP_NOT_HTTP) {
 			e->stats.http_requests++;
@@ -501,23 +507,13 @@ static void inspect_tcp_client(struct engine *e, struct flow *f, const struct pa
 		f->app_proto = APP_DNS;
 		f->flags |= FLOW_F_KEEP_INSPECTING;
 		size_t used = handle_dns_tcp(e, f, data, len, p->ts_usec);
-		/* keep a partial message for the next segment */
-		if (used < len) {
-			if (fi->buf) {
-				memmove(fi->buf, fi->buf + used, len - used);
-				fi->buf_len = (uint32_t)(len - used);
-			} else {
-				stream_keep(e, fi, data + used, len - used);
-			}
-		} else if (fi->buf) {
-			fi->buf_len = 0;
-		}
+		/* a partial message stays for the next segment */
+		stream_consume(e, fi, p, in_place, used, len);
 		return;
 	}
 	default:
-		/* Nothing to read in this segment; a later one may upgrade. */
-		if (fi->buf)
-			fi->buf_len = 0;
+		/* Nothing to read in these bytes; a later segment may upgrade. */
+		stream_consume(e, fi, p, in_place, len, len);
 		return;
 	}
 }
@@ -666,6 +662,11 @@ void engine_packet(struct engine *e, int linktype, const uint8_t *data, uint32_t
 		return;
 	f->pkts[dir]++;
 	f->bytes[dir] += p.l3_len;
+	if (p.l4proto == IPPROTO_TCP && dir == DIR_TOSERVER && (p.tcp_flags & TCP_SYN) &&
+	    !(f->flags & FLOW_F_CLI_SEQ)) {
+		f->cli_seq = p.tcp_seq + 1;
+		f->flags |= FLOW_F_CLI_SEQ;
+	}
 
 	if ((f->flags & (FLOW_F_DECIDED | FLOW_F_KEEP_INSPECTING)) == FLOW_F_DECIDED) {
 		e->stats.fast_path_pkts++;

@@ -75,6 +75,12 @@ else
 	ok "demo: no alert for hicloud.com, notapple.com, apple.com.evil.example, example.org"
 fi
 
+# Out-of-order, repeated and overlapping ClientHello segments: every SNI,
+# and the first copy of a byte wins over a later, different one.
+expect_count tls-reorder '"event_type":"alert"' 3
+expect_count tls-reorder '"confidence":"high"' 6
+expect_count tls-reorder 'evil' 0
+
 # Without repeat suppression, the DNS lookups and the connections that
 # follow them alert each: 9.
 printf '[alerts]\nsuppress = 0\n' >"$OUT/nosuppress.conf"
