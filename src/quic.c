@@ -243,7 +243,7 @@ static bool copy_host(struct cursor name, char *out, size_t cap)
 		if (b >= 'A' && b <= 'Z')
 			b = (uint8_t)(b - 'A' + 'a');
 		bool plain = (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') || b == '-' ||
-			     b == '_' || b == '.' || b == '*';
+			     b == '_' || b == '.' || b == '*' || b == ':';
 		if (o + (plain ? 1 : 4) >= cap) {
 			out[0] = '\0';
 			return false;

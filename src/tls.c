@@ -64,10 +64,12 @@ static void append_escaped(struct str_buf *sb, uint8_t b)
 	append_char(sb, (char)('0' + b % 10));
 }
 
+/* ':' stays as it is: test and interop clients send "host:port" as the
+ * server name, and analysts search for it as sent. */
 static bool is_plain_host_byte(uint8_t b)
 {
 	return (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') || b == '-' || b == '_' ||
-	       b == '.' || b == '*';
+	       b == '.' || b == '*' || b == ':';
 }
 
 /* Copy a host name: lowercase, one trailing dot dropped, others escaped.
