@@ -19,6 +19,12 @@
  *    never truncated: a cut name could read as a different, shorter name.
  *  - Every loop is bounded by a header count (at most 65535) and stops at the
  *    first short read, or by the small constants below.
+ *  - dns_walk_addresses() hands out chains of at most DNS_MAX_CHAIN names
+ *    (question name included), each name once, so callers may copy a chain
+ *    into a DNS_MAX_CHAIN array.
+ *  - dns_plausible() walks every section (authority and additional too) and
+ *    wants the payload to end exactly with the last record: on a port that
+ *    is not DNS's, a false "no" costs less than a false "yes".
  */
 #include "dns.h"
 

@@ -7,7 +7,10 @@
  *
  *  - Only the first HTTP_HEADER_LIMIT bytes are looked at. A header block
  *    that has not ended by then is taken as complete with the lines seen,
- *    so a client cannot make the caller buffer without bound.
+ *    so a client cannot make the caller buffer without bound; a request
+ *    line that has not ended by then is not taken as HTTP at all.
+ *  - HTTP_NEED_MORE reports the method only: a Host from a header block
+ *    that may still change is never handed out.
  *  - Every read goes through a cursor; output strings are NUL-terminated and
  *    never longer than their fields.
  *  - The Host value is lowercased and loses its :port and one trailing dot.
@@ -43,8 +46,9 @@ static bool is_method_byte(uint8_t b)
 	return (b >= 'A' && b <= 'Z') || b == '-' || b == '_';
 }
 
-/* Read the method token into out. LINE_SHORT when the data ends inside a
- * token that is still a prefix of a known method; false when not a method. */
+/* Read the method token into out. true with *short_data set when the data
+ * ends inside a token that is still a prefix of a known method; false when
+ * the bytes cannot begin a request. */
 static bool read_method(struct cursor *c, char out[HTTP_METHOD_MAX], bool *short_data)
 {
 	size_t n = 0;
