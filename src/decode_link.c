@@ -2,7 +2,7 @@
  *
  * A sensor sees frames from whatever interface or capture file it is given:
  * Ethernet from a SPAN port, Linux cooked captures from "any", raw IP from
- * tun devices and BSD loopback from test captures. Between the link header
+ * tun devices, PPP links and BSD loopback from test captures. Between the link header
  * and IP, carrier networks add 802.1Q/802.1ad tags, MPLS label stacks and
  * PPPoE sessions. This file peels those off until an IP header is reached
  * and hands it to decode_ip.c. It also holds the small helpers every layer
@@ -12,13 +12,9 @@
 #include "decode_internal.h"
 
 enum {
-	ETH_HDR_LEN = 14,
+	ETH_ADDRS_LEN = 12,
 	SLL_HDR_LEN = 16,
 	SLL2_HDR_LEN = 20,
-	NULL_HDR_LEN = 4,
-	VLAN_TAG_LEN = 4,
-	MPLS_LABEL_LEN = 4,
-	PPPOE_HDR_LEN = 6,
 	PW_CONTROL_WORD_LEN = 4,
 	ETH_MAX_LENGTH_FIELD = 1500,   /* type/length values up to here are 802.3 lengths */
 	ETH_MIN_TYPE = 0x0600,
@@ -99,6 +95,8 @@ static enum decode_result decode_vlan(struct decode_ctx *dc, struct cursor c)
 	if (c.err)
 		return decode_fail(dc, DEV_VLAN_SHORT);
 	record_vlan(dc->p, tci);
+	if (type <= ETH_MAX_LENGTH_FIELD)
+		return decode_llc_snap(dc, cur_rest(&c));
 	return decode_ethertype(dc, type, cur_rest(&c));
 }
 
@@ -244,7 +242,7 @@ enum decode_result decode_llc_snap(struct decode_ctx *dc, struct cursor c)
 
 enum decode_result decode_ethernet(struct decode_ctx *dc, struct cursor c)
 {
-	if (!cur_skip(&c, 12))
+	if (!cur_skip(&c, ETH_ADDRS_LEN))
 		return decode_fail(dc, DEV_LINK_SHORT);
 	uint16_t type = cur_be16(&c);
 	if (c.err)
@@ -256,8 +254,19 @@ enum decode_result decode_ethernet(struct decode_ctx *dc, struct cursor c)
 	return decode_ethertype(dc, type, cur_rest(&c));
 }
 
+/* The protocol of a cooked capture is an ethertype, except that Linux
+ * writes 4 (ETH_P_802_2) for frames that begin with an LLC header. */
+static enum decode_result decode_sll_protocol(struct decode_ctx *dc, uint16_t proto,
+					      struct cursor c)
+{
+	enum { LINUX_ETH_P_802_2 = 0x0004 };
+	if (proto == LINUX_ETH_P_802_2)
+		return decode_llc_snap(dc, c);
+	return decode_ethertype(dc, proto, c);
+}
+
 /* Linux cooked capture v1: packet type, ARPHRD type, address length,
- * 8 address bytes, then the protocol as an ethertype. */
+ * 8 address bytes, then the protocol. */
 static enum decode_result decode_sll(struct decode_ctx *dc, struct cursor c)
 {
 	if (!cur_skip(&c, SLL_HDR_LEN - 2))
@@ -265,7 +274,7 @@ static enum decode_result decode_sll(struct decode_ctx *dc, struct cursor c)
 	uint16_t proto = cur_be16(&c);
 	if (c.err)
 		return decode_fail(dc, DEV_LINK_SHORT);
-	return decode_ethertype(dc, proto, cur_rest(&c));
+	return decode_sll_protocol(dc, proto, cur_rest(&c));
 }
 
 /* Linux cooked capture v2 puts the protocol first, then reserved bytes,
@@ -275,7 +284,7 @@ static enum decode_result decode_sll2(struct decode_ctx *dc, struct cursor c)
 	uint16_t proto = cur_be16(&c);
 	if (!cur_skip(&c, SLL2_HDR_LEN - 2))
 		return decode_fail(dc, DEV_LINK_SHORT);
-	return decode_ethertype(dc, proto, cur_rest(&c));
+	return decode_sll_protocol(dc, proto, cur_rest(&c));
 }
 
 static bool family_is_inet6(uint32_t family)

@@ -9,7 +9,9 @@
  *
  * Tunnels found by UDP port are only believed when their header and the
  * header they carry both check out; a DNS or QUIC packet that happens to use
- * port 4789 or 3544 is reported as the plain UDP packet it is. */
+ * port 4789 or 3544 is reported as the plain UDP packet it is. Teredo relay
+ * traffic, which uses NAT-assigned ports, is recognised by content alone
+ * under stricter checks (see try_teredo). */
 #include "decode_internal.h"
 
 enum {
@@ -90,7 +92,8 @@ static void skip_gre_routing(struct cursor *c)
 
 /* Reads the GRE header and its optional fields, leaving c at the payload.
  * Version 0 is RFC 2784/2890 GRE; version 1 is the PPTP variant, which
- * always has a key (payload length + call id) and may carry an ack. */
+ * always has a key (payload length + call id) and may carry an ack.
+ * Answers DEV_COUNT when the header is whole, else the event to count. */
 static enum decode_event parse_gre_header(struct cursor *c, struct gre_header *g)
 {
 	g->flags = cur_be16(c);
@@ -132,25 +135,39 @@ static bool is_aruba_proto(uint16_t proto)
 	       (proto & 0x000f) == 0;
 }
 
-/* ERSPAN type II: version 1, VLAN, CoS, session, index: 8 bytes, then the
- * mirrored Ethernet frame. */
+/* ERSPAN mirror sessions may cut the copied frame to a configured size and
+ * say so with the T bit; the copy is then decoded like a snaplen cut. */
+static void note_erspan_truncation(struct decode_ctx *dc, uint16_t cos_t_session)
+{
+	enum { ERSPAN_T_BIT = 0x0400 };
+	if (cos_t_session & ERSPAN_T_BIT)
+		dc->snap_cut = true;
+}
+
+/* ERSPAN type II: version 1, VLAN, CoS, T bit, session, index: 8 bytes, then
+ * the mirrored Ethernet frame. */
 static enum decode_result decode_erspan2(struct decode_ctx *dc, struct cursor c)
 {
-	uint8_t ver = cur_peek_u8(&c, 0) >> 4;
-	if (!cur_skip(&c, 8))
+	uint8_t ver = cur_u8(&c) >> 4;
+	cur_skip(&c, 1); /* rest of the VLAN */
+	uint16_t cos_t_session = cur_be16(&c);
+	if (!cur_skip(&c, 4))
 		return decode_fail(dc, DEV_TUNNEL_SHORT);
 	if (ver != 1)
 		return decode_fail(dc, DEV_TUNNEL_BAD);
+	note_erspan_truncation(dc, cos_t_session);
 	return decode_ethernet(dc, cur_rest(&c));
 }
 
-/* ERSPAN type III: 12 bytes (version 2, timestamp, SGT, frame type and an
- * O bit announcing an 8-byte platform subheader). Frame type 0 is Ethernet,
- * 2 is a bare IP packet. */
+/* ERSPAN type III: 12 bytes (version 2, VLAN, CoS, T bit, session,
+ * timestamp, SGT, frame type and an O bit announcing an 8-byte platform
+ * subheader). Frame type 0 is Ethernet, 2 is a bare IP packet. */
 static enum decode_result decode_erspan3(struct decode_ctx *dc, struct cursor c)
 {
 	uint8_t ver = cur_u8(&c) >> 4;
-	cur_skip(&c, 9); /* VLAN, CoS, session, timestamp, SGT */
+	cur_skip(&c, 1); /* rest of the VLAN */
+	uint16_t cos_t_session = cur_be16(&c);
+	cur_skip(&c, 6); /* timestamp, SGT */
 	uint16_t bits = cur_be16(&c);
 	if (c.err)
 		return decode_fail(dc, DEV_TUNNEL_SHORT);
@@ -158,6 +175,7 @@ static enum decode_result decode_erspan3(struct decode_ctx *dc, struct cursor c)
 		return decode_fail(dc, DEV_TUNNEL_BAD);
 	if ((bits & 1) && !cur_skip(&c, 8))
 		return decode_fail(dc, DEV_TUNNEL_SHORT);
+	note_erspan_truncation(dc, cos_t_session);
 	uint8_t frame_type = (bits >> 10) & 0x1f;
 	if (frame_type == 0)
 		return decode_ethernet(dc, cur_rest(&c));
@@ -278,8 +296,9 @@ static bool port_matches(uint16_t sport, uint16_t dport, uint16_t port)
 	return sport == port || dport == port;
 }
 
-/* Follow a validated UDP tunnel; the answer is the inner packet's. */
-static bool follow(struct decode_ctx *dc, enum tunnel_kind kind, enum decode_result *res)
+/* Enters a validated UDP tunnel. False (with *res set to DECODE_ERROR) when
+ * the packet is nested too deep, so the caller skips the inner packet. */
+static bool follow_tunnel(struct decode_ctx *dc, enum tunnel_kind kind, enum decode_result *res)
 {
 	if (!enter_tunnel(dc, kind)) {
 		*res = DECODE_ERROR;
@@ -295,7 +314,7 @@ static bool try_vxlan(struct decode_ctx *dc, struct cursor c, enum decode_result
 	cur_skip(&c, 7); /* reserved, VNI, reserved */
 	if (c.err || !(flags & VXLAN_FLAG_VNI) || !cur_has(&c, ETH_MIN_FRAME))
 		return false;
-	if (follow(dc, TUNNEL_VXLAN, res))
+	if (follow_tunnel(dc, TUNNEL_VXLAN, res))
 		*res = decode_ethernet(dc, cur_rest(&c));
 	return true;
 }
@@ -312,7 +331,7 @@ static bool try_geneve(struct decode_ctx *dc, struct cursor c, enum decode_resul
 	if (proto == GRE_PROTO_TEB) {
 		if (!cur_has(&inner, ETH_MIN_FRAME))
 			return false;
-		if (follow(dc, TUNNEL_GENEVE, res))
+		if (follow_tunnel(dc, TUNNEL_GENEVE, res))
 			*res = decode_ethernet(dc, inner);
 		return true;
 	}
@@ -320,7 +339,7 @@ static bool try_geneve(struct decode_ctx *dc, struct cursor c, enum decode_resul
 		return false;
 	if (!ip_header_plausible(dc, inner))
 		return false;
-	if (follow(dc, TUNNEL_GENEVE, res))
+	if (follow_tunnel(dc, TUNNEL_GENEVE, res))
 		*res = decode_ethertype(dc, proto, inner);
 	return true;
 }
@@ -360,7 +379,7 @@ static bool try_gtpu(struct decode_ctx *dc, struct cursor c, enum decode_result 
 	struct cursor inner = cur_rest(&body);
 	if (!ip_header_plausible(dc, inner))
 		return false;
-	if (follow(dc, TUNNEL_GTPU, res))
+	if (follow_tunnel(dc, TUNNEL_GTPU, res))
 		*res = decode_ip_by_version(dc, inner);
 	return true;
 }
@@ -415,7 +434,7 @@ static bool try_teredo(struct decode_ctx *dc, struct cursor c, bool on_port,
 		if (!is_teredo_addr(c, IPV6_SRC_AT) && !is_teredo_addr(c, IPV6_DST_AT))
 			return false;
 	}
-	if (follow(dc, TUNNEL_TEREDO, res))
+	if (follow_tunnel(dc, TUNNEL_TEREDO, res))
 		*res = decode_ipv6(dc, cur_rest(&c));
 	return true;
 }
@@ -438,7 +457,7 @@ static bool try_ayiya(struct decode_ctx *dc, struct cursor c, enum decode_result
 		return false;
 	if (!ip_header_plausible(dc, c))
 		return false;
-	if (follow(dc, TUNNEL_AYIYA, res))
+	if (follow_tunnel(dc, TUNNEL_AYIYA, res))
 		*res = decode_ip_by_version(dc, cur_rest(&c));
 	return true;
 }
@@ -472,21 +491,38 @@ static bool try_gre_udp(struct decode_ctx *dc, struct cursor c, enum decode_resu
 	return true;
 }
 
+/* VXLAN, Geneve, GTP-U and GRE-in-UDP are addressed to their well-known port
+ * while the source port is entropy (or an ephemeral port of an unrelated
+ * client that happens to collide), so only the destination port counts.
+ * Teredo servers and AYIYA tunnel brokers answer from their port, so either
+ * side counts for those. */
 bool decode_udp_tunnel(struct decode_ctx *dc, uint16_t sport, uint16_t dport,
 		       struct cursor payload, enum decode_result *res)
 {
-	if ((port_matches(sport, dport, PORT_VXLAN) || port_matches(sport, dport, PORT_VXLAN_LINUX)) &&
-	    try_vxlan(dc, payload, res))
-		return true;
-	if (port_matches(sport, dport, PORT_GENEVE) && try_geneve(dc, payload, res))
-		return true;
-	if (port_matches(sport, dport, PORT_GTPU) && try_gtpu(dc, payload, res))
-		return true;
+	switch (dport) {
+	case PORT_VXLAN:
+	case PORT_VXLAN_LINUX:
+		if (try_vxlan(dc, payload, res))
+			return true;
+		break;
+	case PORT_GENEVE:
+		if (try_geneve(dc, payload, res))
+			return true;
+		break;
+	case PORT_GTPU:
+		if (try_gtpu(dc, payload, res))
+			return true;
+		break;
+	case PORT_GRE_UDP:
+		if (try_gre_udp(dc, payload, res))
+			return true;
+		break;
+	default:
+		break;
+	}
 	if (port_matches(sport, dport, PORT_TEREDO) && try_teredo(dc, payload, true, res))
 		return true;
 	if (port_matches(sport, dport, PORT_AYIYA) && try_ayiya(dc, payload, res))
-		return true;
-	if (port_matches(sport, dport, PORT_GRE_UDP) && try_gre_udp(dc, payload, res))
 		return true;
 	return try_teredo(dc, payload, false, res);
 }
