@@ -43,6 +43,8 @@ struct config {
 	uint32_t dns_min_ttl;        /* [dns] min_ttl; default 60 s */
 	uint32_t dns_max_ttl;        /* [dns] max_ttl; default 86400 s */
 	uint32_t dns_cache_max;      /* [dns] cache_max entries; default 65536 */
+	uint32_t defrag_max;         /* [defrag] max_datagrams in reassembly at once; default 1024 */
+	uint32_t defrag_timeout;     /* [defrag] timeout: seconds for a datagram's fragments; default 30 */
 	char interface[128];         /* [capture] interface for live capture; "" = none (-i) */
 	uint32_t snaplen;            /* [capture] snaplen bytes kept per packet; default 65535 */
 	bool promisc;                /* [capture] promisc: promiscuous mode; default true */

@@ -10,8 +10,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "asn.h"
 #include "config.h"
 #include "decode.h"
+#include "defrag.h"
 #include "dns_cache.h"
 #include "flow.h"
 #include "output.h"
@@ -23,6 +25,7 @@ struct engine_params {
 	const struct sigset *sigs;
 	const struct policy *policy;
 	struct dns_cache *dns_cache;         /* shared; may be NULL (no correlation) */
+	const struct asn_db *asn_db;         /* NULL: the engine shares [signatures] asn_database's */
 	struct output *output;
 	bool flow_records;                   /* --flows */
 };
@@ -51,5 +54,6 @@ void engine_free(struct engine *e);
 
 const struct engine_stats *engine_get_stats(const struct engine *e);
 const struct flow_stats *engine_flow_stats(const struct engine *e);
+const struct defrag_stats *engine_defrag_stats(const struct engine *e);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "asn.h"
 #include "community_id.h"
 #include "dns.h"
 #include "policy.h"
@@ -60,6 +61,8 @@ struct record {
 	struct verdict verdict;
 	char policy[POLICY_NAME_MAX];   /* group that watches src ("" for flow records of unwatched hosts) */
 	uint32_t suppressed;         /* repeats suppressed since the last alert for (host, service) */
+	uint32_t asn;                /* AS of dst from [signatures] asn_database; 0 unknown */
+	char as_org[ASN_ORG_MAX];    /* its organisation, "" unknown */
 
 	/* flow records */
 	uint64_t start_usec, end_usec;

@@ -38,6 +38,7 @@ enum section {
 	SEC_FLOWS,
 	SEC_DNS,
 	SEC_CAPTURE,
+	SEC_DEFRAG,
 };
 
 static const struct {
@@ -49,6 +50,7 @@ static const struct {
 	{ "policy", SEC_POLICY, true },    { "alerts", SEC_ALERTS, false },
 	{ "output", SEC_OUTPUT, true },    { "flows", SEC_FLOWS, false },
 	{ "dns", SEC_DNS, false },         { "capture", SEC_CAPTURE, false },
+	{ "defrag", SEC_DEFRAG, false },
 };
 
 enum key_type {
@@ -99,6 +101,8 @@ static const struct key_def key_defs[] = {
 	NUM(SEC_DNS, "min_ttl", dns_min_ttl, 0, 604800),
 	NUM(SEC_DNS, "max_ttl", dns_max_ttl, 1, 604800),
 	NUM(SEC_DNS, "cache_max", dns_cache_max, 16, 16777216),
+	NUM(SEC_DEFRAG, "max_datagrams", defrag_max, 1, 1048576),
+	NUM(SEC_DEFRAG, "timeout", defrag_timeout, 1, 3600),
 	STR(SEC_CAPTURE, "interface", interface, false, false),
 	NUM(SEC_CAPTURE, "snaplen", snaplen, 64, 262144),
 	{ SEC_CAPTURE, "promisc", KEY_BOOL, offsetof(struct config, promisc), 0, 0, 0, false,
@@ -163,6 +167,8 @@ void config_init(struct config *c)
 	c->dns_min_ttl = 60;
 	c->dns_max_ttl = 86400;
 	c->dns_cache_max = 65536;
+	c->defrag_max = 1024;
+	c->defrag_timeout = 30;
 	c->snaplen = 65535;
 	c->promisc = true;
 }
@@ -363,7 +369,7 @@ static bool open_section(struct load_ctx *x, const char *start)
 	if (i == sizeof(section_defs) / sizeof(section_defs[0]))
 		return fail_at(x, x->line,
 			       "unknown section [%s] (expected sensor, signatures, policy NAME, "
-			       "alerts, output NAME, flows, dns or capture)",
+			       "alerts, output NAME, flows, dns, capture or defrag)",
 			       kind);
 	if (section_defs[i].named && name[0] == '\0')
 		return fail_at(x, x->line, "[%s] needs a name: [%s NAME]", kind, kind);

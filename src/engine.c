@@ -25,9 +25,11 @@
 
 #include "classify.h"
 #include "cursor.h"
+#include "defrag.h"
 #include "dns.h"
 #include "http.h"
 #include "quic.h"
+#include "quic_crypto.h"
 #include "record.h"
 #include "tcp_reassembly.h"
 #include "tls.h"
@@ -57,6 +59,9 @@ struct flow_info {
 struct engine {
 	struct engine_params p;
 	struct flow_table *flows;
+	struct defrag *defrag;       /* IP fragments being put back together */
+	struct asn_cache *asn;       /* server address -> AS, NULL without a database */
+	struct asn_db *asn_db_held;  /* the shared database this engine acquired */
 	struct engine_stats stats;
 	uint64_t last_expire_sec;
 	uint8_t *tls_scratch;        /* TLS_CH_MAX, for ClientHellos split over records */
@@ -79,7 +84,15 @@ struct engine *engine_new(const struct engine_params *params)
 	};
 	e->flows = flow_table_new(c->flows_max, &to, on_flow_release, e);
 	e->tls_scratch = malloc(TLS_CH_MAX);
-	if (!e->flows || !e->tls_scratch) {
+	struct defrag_limits dl = { .max_datagrams = c->defrag_max, .timeout_secs = c->defrag_timeout };
+	e->defrag = defrag_new(&dl);
+	const struct asn_db *asn_db = params->asn_db;
+	if (!asn_db && c->asn_db[0])
+		asn_db = e->asn_db_held = asn_db_acquire(c->asn_db, NULL, 0);
+	if (asn_db)
+		e->asn = asn_cache_new(asn_db, ASN_CACHE_SLOTS);
+	bool asn_ok = !c->asn_db[0] && !params->asn_db ? true : e->asn != NULL;
+	if (!e->flows || !e->tls_scratch || !e->defrag || !asn_ok) {
 		engine_free(e);
 		return NULL;
 	}
@@ -97,6 +110,9 @@ void engine_free(struct engine *e)
 	if (!e)
 		return;
 	flow_table_free(e->flows);
+	defrag_free(e->defrag);
+	asn_cache_free(e->asn);
+	asn_db_release(e->asn_db_held);
 	free(e->tls_scratch);
 	free(e);
 }
@@ -109,6 +125,11 @@ const struct engine_stats *engine_get_stats(const struct engine *e)
 const struct flow_stats *engine_flow_stats(const struct engine *e)
 {
 	return flow_table_stats(e->flows);
+}
+
+const struct defrag_stats *engine_defrag_stats(const struct engine *e)
+{
+	return defrag_get_stats(e->defrag);
 }
 
 /* ---- per-flow state ---------------------------------------------------- */
@@ -200,6 +221,11 @@ static void fill_record(struct engine *e, const struct flow *f, enum record_kind
 	const char *group = watching_group(e, &f->key.cli);
 	copy_str(r->policy, sizeof(r->policy), group);
 	r->end_reason = f->end_reason;
+	struct asn_info ai;
+	if (e->asn && asn_cache_lookup(e->asn, &f->key.srv, &ai)) {
+		r->asn = ai.asn;
+		copy_str(r->as_org, sizeof(r->as_org), ai.org);
+	}
 	if (!fi)
 		return;
 	r->tunnel = fi->tunnel;
@@ -267,6 +293,12 @@ static void decide(struct engine *e, struct flow *f, uint64_t ts_usec)
 	if (e->p.dns_cache && dns_cache_lookup(e->p.dns_cache, &f->key.srv, ts_usec, &hit)) {
 		facts.dns_answer_name = hit.name;
 		facts.dns_answer_service = hit.service;
+	}
+	struct asn_info ai;
+	if (e->asn && asn_cache_lookup(e->asn, &f->key.srv, &ai)) {
+		facts.asn = ai.asn;
+		facts.asn_org = ai.org;
+		facts.asn_service = sigset_match_asn(e->p.sigs, ai.asn);
 	}
 	struct verdict v;
 	classify_flow(e->p.sigs, &facts, &v);
@@ -549,6 +581,16 @@ static void inspect_ssdp(struct engine *e, struct flow *f, const struct packet *
 	decide(e, f, p->ts_usec);
 }
 
+/* A QUIC long header (form and fixed bits set) of a version whose Initials
+ * we can read, whatever its packet type. */
+static bool quic_long_header(const uint8_t *data, size_t len)
+{
+	struct cursor c = cur_make(data, len);
+	uint8_t first = cur_u8(&c);
+	uint32_t version = cur_be32(&c);
+	return !c.err && (first & 0xc0) == 0xc0 && quic_crypto_known_version(version);
+}
+
 static void inspect_udp(struct engine *e, struct flow *f, const struct packet *p, enum flow_dir dir)
 {
 	if (is_dns_port(p->sport) || is_dns_port(p->dport)) {
@@ -568,7 +610,10 @@ static void inspect_udp(struct engine *e, struct flow *f, const struct packet *p
 		return;
 	}
 	if (!(fi && fi->quic) && !quic_plausible(p->payload, p->payload_len)) {
-		decide(e, f, p->ts_usec);
+		/* Another long-header packet (0-RTT, Handshake) may come before
+		 * the client's Initial; the inspection budget bounds the wait. */
+		if (!quic_long_header(p->payload, p->payload_len))
+			decide(e, f, p->ts_usec);
 		return;
 	}
 	fi = flow_info_get(f);
@@ -639,6 +684,18 @@ static struct flow *find_flow(struct engine *e, const struct packet *p, enum flo
 	return f;
 }
 
+/* A fragment goes to the defragmenter; the datagram it completes, if any,
+ * becomes the packet (its bytes live in the defragmenter until the next
+ * fragment, i.e. for the rest of this packet's processing). */
+static enum decode_result reassemble(struct engine *e, struct packet *p)
+{
+	const uint8_t *dgram;
+	uint32_t len;
+	if (!defrag_add(e->defrag, p, &dgram, &len))
+		return DECODE_FRAGMENT;
+	return decode_ip(p, dgram, len, &e->stats.decode);
+}
+
 void engine_packet(struct engine *e, int linktype, const uint8_t *data, uint32_t caplen,
 		   uint32_t wirelen, uint64_t ts_usec)
 {
@@ -651,7 +708,11 @@ void engine_packet(struct engine *e, int linktype, const uint8_t *data, uint32_t
 	}
 
 	struct packet p;
-	if (decode_packet(&p, linktype, data, caplen, wirelen, ts_usec, &e->stats.decode) != DECODE_OK)
+	enum decode_result dr = decode_packet(&p, linktype, data, caplen, wirelen, ts_usec,
+					      &e->stats.decode);
+	if (dr == DECODE_FRAGMENT)
+		dr = reassemble(e, &p);
+	if (dr != DECODE_OK)
 		return;
 	if (p.l4proto != IPPROTO_TCP && p.l4proto != IPPROTO_UDP)
 		return;

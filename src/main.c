@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "asn.h"
 #include "capture.h"
 #include "config.h"
 #include "dns_cache.h"
@@ -262,6 +263,18 @@ int main(int argc, char **argv)
 			fprintf(stderr, "applemon: %s: %s\n", serr.file[0] ? serr.file : sdir, serr.msg);
 		config_free(&cfg);
 		return EXIT_USAGE;
+	}
+	/* Engines open the ASN database themselves; a bad one is a
+	 * configuration error, so it is tried here first. */
+	if (cfg.asn_db[0]) {
+		struct asn_db *adb = asn_db_open(cfg.asn_db, err, sizeof(err));
+		if (!adb) {
+			fprintf(stderr, "applemon: [signatures] asn_database: %s\n", err);
+			sigset_free(sigs);
+			config_free(&cfg);
+			return EXIT_USAGE;
+		}
+		asn_db_close(adb);
 	}
 	if (opt.check_only) {
 		struct sigset_counts sc;

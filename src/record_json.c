@@ -71,6 +71,16 @@ static void write_evidence(struct json_writer *w, const struct verdict *v)
 	jw_array_end(w);
 }
 
+/* The server's AS, when an ASN database knows it. */
+static void write_asn(struct json_writer *w, const struct record *r)
+{
+	if (!r->asn)
+		return;
+	jw_kv_uint(w, "asn", r->asn);
+	if (r->as_org[0])
+		jw_kv_string(w, "as_org", r->as_org);
+}
+
 static void write_alert(struct json_writer *w, const struct record *r, const char *sensor)
 {
 	write_ts(w, "timestamp", r->ts_usec);
@@ -83,6 +93,7 @@ static void write_alert(struct json_writer *w, const struct record *r, const cha
 	jw_kv_string(w, "confidence", confidence_name(r->verdict.confidence));
 	jw_kv_string(w, "signature", r->verdict.match);
 	write_evidence(w, &r->verdict);
+	write_asn(w, r);
 	if (r->suppressed)
 		jw_kv_uint(w, "suppressed", r->suppressed);
 	jw_kv_string(w, "sensor", sensor);
@@ -128,6 +139,7 @@ static void write_flow(struct json_writer *w, const struct record *r, const char
 		jw_null(w);
 	}
 	write_evidence(w, &r->verdict);
+	write_asn(w, r);
 	write_optional_string(w, "policy", r->policy);
 	jw_kv_string(w, "end_reason", end_reason_name(r->end_reason));
 	jw_kv_string(w, "sensor", sensor);

@@ -5,9 +5,10 @@ it to what tshark and the issue's acceptance list say.
 For every capture: applemon must run to the end (exit 0, or 1 for a capture
 libpcap itself cannot finish), never crash. For every line of
 corpus/*/names/*.tsv of kind sni, http and dns, a flow record must show the
-name for the same client and server (recall at least 99%; misses listed).
-QUIC lines are reported, not yet required. Then the acceptance checks on
-specific captures. Skips, loudly, when the corpus is absent.
+name for the same client and server (recall at least 99%; misses listed);
+every line of kind quic must be found (the QUIC Initial SNI). Then the
+acceptance checks on specific captures. Skips, loudly, when the corpus is
+absent.
 
 usage: corpus_check.py APPLEMON SHARED_DIR OUT_DIR
 """
@@ -130,6 +131,12 @@ def acceptance(results):
     need("signal.pcap", "on the itunes.apple.com SNI at a non-Apple address",
          lambda a: ev(a, "sni", "itunes.apple.com") and not a["dest_ip"].startswith("17."))
 
+    # Encrypted Client Hello: the outer SNI, and the flow marked.
+    recs = results.get("tls_ech.pcapng", [])
+    if not any(r["event_type"] == "flow" and r.get("ech") is True
+               and r.get("sni") == "performance.radar.cloudflare.com" for r in recs):
+        failures.append("tls_ech.pcapng: no flow record with \"ech\": true and the outer SNI")
+
     negatives = ["google_ssl.pcap", "chrome.pcap", "safari.pcap"]
     negatives += [c for c in results if c.startswith("zeek/")]
     for capture in negatives:
@@ -181,6 +188,10 @@ def main():
     for m in misses:
         print("  missed:", m)
     if recall < REQUIRED_RECALL:
+        ok = False
+    quic_total, quic_found = tally.get("quic", [0, 0])
+    if quic_found < quic_total:
+        print(f"FAIL: quic names {quic_found}/{quic_total}: every one is required")
         ok = False
     for c in crashes:
         print("FAIL: crash:", c)

@@ -81,6 +81,25 @@ expect_count tls-reorder '"event_type":"alert"' 3
 expect_count tls-reorder '"confidence":"high"' 6
 expect_count tls-reorder 'evil' 0
 
+# ASN: a database built by scripts/make-asn-db from tests/data/asn-test.csv
+# maps 93.184.216.0/24 to AS714; the notapple.com flow to 93.184.216.34
+# has no Apple name, so the ASN alone makes it an alert of confidence medium.
+if scripts/make-asn-db --csv tests/data/asn-test.csv --out "$OUT/asn-test.mmdb" >"$OUT/make-asn-db.log" 2>&1; then
+	ok "make-asn-db: test database built"
+	printf '[signatures]\nasn_database = %s\n' "$OUT/asn-test.mmdb" >"$OUT/asn.conf"
+	run asn --flows -c "$OUT/asn.conf" -r pcaps/demo.pcap
+	expect_rc asn 0
+	expect_count asn '"event_type":"alert".*"dest_ip":"93.184.216.34".*"confidence":"medium","signature":"AS714","evidence":\[{"source":"asn","value":"714"}\],"asn":714,"as_org":"Apple Inc., test range"' 1
+	expect_count asn '"event_type":"flow".*"dest_ip":"93.184.216.34".*"asn":714' 1
+	expect_count asn '"event_type":"alert".*"sni":"gateway.icloud.com"' 0
+else
+	bad "make-asn-db: $(tail -3 "$OUT/make-asn-db.log")"
+fi
+printf '[signatures]\nasn_database = %s\n' "$OUT/no-such.mmdb" >"$OUT/asn-missing.conf"
+run asnmissing -c "$OUT/asn-missing.conf" -r pcaps/demo.pcap
+expect_rc asnmissing 2
+expect_err asnmissing 'asn_database: .*no-such.mmdb: cannot open'
+
 # Without repeat suppression, the DNS lookups and the connections that
 # follow them alert each: 9.
 printf '[alerts]\nsuppress = 0\n' >"$OUT/nosuppress.conf"

@@ -62,6 +62,8 @@ START_TEST(defaults)
 	ck_assert_uint_eq(c.dns_min_ttl, 60);
 	ck_assert_uint_eq(c.dns_max_ttl, 86400);
 	ck_assert_uint_eq(c.dns_cache_max, 65536);
+	ck_assert_uint_eq(c.defrag_max, 1024);
+	ck_assert_uint_eq(c.defrag_timeout, 30);
 	ck_assert_str_eq(c.interface, "");
 	ck_assert_uint_eq(c.snaplen, 65535);
 	ck_assert(c.promisc);
@@ -117,7 +119,10 @@ START_TEST(every_key)
 		    "snaplen = 1500\n"
 		    "promisc = off\n"
 		    "bpf = tcp port 443\n"
-		    "      or udp port 443\n");
+		    "      or udp port 443\n"
+		    "[defrag]\n"
+		    "max_datagrams = 64\n"
+		    "timeout = 5\n");
 	ck_assert_str_eq(c.sensor_name, "hq-sensor-1");
 	ck_assert_str_eq(c.sig_dir, "/opt/sigs");
 	ck_assert_str_eq(c.asn_db, "");
@@ -142,6 +147,8 @@ START_TEST(every_key)
 	ck_assert_uint_eq(c.snaplen, 1500);
 	ck_assert(!c.promisc);
 	ck_assert_str_eq(c.bpf, "tcp port 443 or udp port 443");
+	ck_assert_uint_eq(c.defrag_max, 64);
+	ck_assert_uint_eq(c.defrag_timeout, 5);
 
 	ck_assert_uint_eq(policy_group_count(c.policy), 2);
 	ck_assert_str_eq(watch(&c, "10.20.1.1"), "ministers");
@@ -249,6 +256,9 @@ START_TEST(number_mistakes)
 	assert_bad("[flows]\nudp_timeout = 86401\n", 2, "out of range");
 	assert_bad("[flows]\nother_timeout = 0\n", 2, "out of range");
 	assert_bad("[flows]\ntcp_closed_timeout = 3601\n", 2, "out of range");
+	assert_bad("[defrag]\nmax_datagrams = 0\n", 2, "out of range (1 to 1048576)");
+	assert_bad("[defrag]\ntimeout = 3601\n", 2, "out of range (1 to 3600)");
+	assert_bad("[defrag]\nmemory = 1\n", 2, "unknown key 'memory' in [defrag]");
 	assert_bad("[dns]\ncache_max = 0\n", 2, "out of range");
 	assert_bad("[dns]\nmax_ttl = 0\n", 2, "out of range");
 	assert_bad("[capture]\nsnaplen = 63\n", 2, "out of range");
