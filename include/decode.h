@@ -20,6 +20,7 @@ enum {
 	LINK_NULL = 0,        /* BSD loopback: 4-byte host-order family */
 	LINK_ETHERNET = 1,
 	LINK_PPP = 9,         /* PPP: optional FF 03, then the PPP protocol */
+	LINK_PPP_SERIAL = 50, /* PPP in HDLC framing (FF 03), or Cisco HDLC (0F/8F 00 + ethertype) */
 	LINK_RAW = 101,       /* DLT_RAW on Linux (LINKTYPE_RAW) */
 	LINK_RAW_ALT = 12,    /* DLT_RAW as some systems number it */
 	LINK_LOOP = 108,      /* OpenBSD loopback: 4-byte network-order family */

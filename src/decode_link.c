@@ -36,6 +36,8 @@ enum {
 	PPP_IPV6 = 0x0057,
 	PPP_ADDRESS_ALL = 0xff,       /* HDLC-like framing: address byte ... */
 	PPP_CONTROL_UI = 0x03,        /* ... and control byte before the protocol */
+	CHDLC_UNICAST = 0x0f,         /* Cisco HDLC address bytes (DLT_PPP_SERIAL) */
+	CHDLC_BROADCAST = 0x8f,
 };
 
 /* BSD socket families as written in NULL/LOOP headers. AF_INET6 differs per
@@ -159,6 +161,22 @@ enum decode_result decode_ppp(struct decode_ctx *dc, struct cursor c, enum decod
 	default:
 		return DECODE_NOT_IP;
 	}
+}
+
+/* DLT_PPP_SERIAL: PPP in HDLC-like framing (RFC 1662, FF 03 then the
+ * protocol), or Cisco HDLC framing that shares the link type: address 0x0F
+ * (unicast) or 0x8F (broadcast), control 0, then an ethertype. */
+static enum decode_result decode_ppp_serial(struct decode_ctx *dc, struct cursor c)
+{
+	uint8_t addr = cur_peek_u8(&c, 0);
+	if ((addr == CHDLC_UNICAST || addr == CHDLC_BROADCAST) && cur_peek_u8(&c, 1) == 0) {
+		cur_skip(&c, 2);
+		uint16_t type = cur_be16(&c);
+		if (c.err)
+			return decode_fail(dc, DEV_LINK_SHORT);
+		return decode_ethertype(dc, type, cur_rest(&c));
+	}
+	return decode_ppp(dc, c, DEV_LINK_SHORT);
 }
 
 static enum decode_result decode_pppoe(struct decode_ctx *dc, struct cursor c)
@@ -341,6 +359,8 @@ static enum decode_result decode_link(struct decode_ctx *dc, int linktype, struc
 		return decode_null(dc, c);
 	case LINK_PPP:
 		return decode_ppp(dc, c, DEV_LINK_SHORT);
+	case LINK_PPP_SERIAL:
+		return decode_ppp_serial(dc, c);
 	default:
 		return decode_fail(dc, DEV_LINK_UNSUPPORTED);
 	}

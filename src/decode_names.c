@@ -43,6 +43,7 @@ bool decode_linktype_supported(int linktype)
 	case LINK_NULL:
 	case LINK_ETHERNET:
 	case LINK_PPP:
+	case LINK_PPP_SERIAL:
 	case LINK_RAW:
 	case LINK_RAW_ALT:
 	case LINK_LOOP:

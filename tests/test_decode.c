@@ -687,6 +687,19 @@ START_TEST(test_ppp_link)
 	struct frame lcp = { .n = 0 };
 	put16(&lcp, 0xc021); put_zeros(&lcp, 8);
 	ck_assert_int_eq(decode_frame(&p, LINK_PPP, &lcp, NULL), DECODE_NOT_IP);
+	/* DLT_PPP_SERIAL: HDLC-framed PPP, and Cisco HDLC with an ethertype */
+	ck_assert_int_eq(decode_frame(&p, LINK_PPP_SERIAL, &g, NULL), DECODE_OK);
+	assert_inner_udp4(&p);
+	struct frame h = { .n = 0 };
+	put8(&h, 0x0f); put8(&h, 0x00); put16(&h, 0x86dd);
+	put_inner_tcp6(&h, V6_A);
+	ck_assert_int_eq(decode_frame(&p, LINK_PPP_SERIAL, &h, NULL), DECODE_OK);
+	assert_inner_tcp6(&p, V6_A);
+	struct frame cut = { .n = 0 };
+	put8(&cut, 0x8f); put8(&cut, 0x00); put8(&cut, 0x08);
+	struct decode_stats st = { 0 };
+	ck_assert_int_eq(decode_frame(&p, LINK_PPP_SERIAL, &cut, &st), DECODE_ERROR);
+	ck_assert_uint_eq(st.event[DEV_LINK_SHORT], 1);
 }
 END_TEST
 
@@ -701,7 +714,8 @@ START_TEST(test_unsupported_and_names)
 	ck_assert_uint_eq(st.errors, 1);
 	ck_assert(!decode_linktype_supported(127));
 	const int ok[] = { LINK_NULL, LINK_ETHERNET, LINK_RAW, LINK_RAW_ALT, LINK_LOOP,
-			   LINK_LINUX_SLL, LINK_IPV4, LINK_IPV6, LINK_LINUX_SLL2, LINK_PPP };
+			   LINK_LINUX_SLL, LINK_IPV4, LINK_IPV6, LINK_LINUX_SLL2, LINK_PPP,
+			   LINK_PPP_SERIAL };
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
 		ck_assert(decode_linktype_supported(ok[i]));
 	for (int a = 0; a < DEV_COUNT; a++) {
