@@ -224,7 +224,8 @@ static void tcp_frame(struct frame *f, const char *src, const char *dst, uint16_
 			     (uint8_t)dport, (uint8_t)(seq >> 24), (uint8_t)(seq >> 16),
 			     (uint8_t)(seq >> 8), (uint8_t)seq, 0, 0, 0, 1, 0x50, flags, 0xff, 0xff };
 	ck_assert(n + 20 <= sizeof(l4));
-	memcpy(l4 + 20, p, n);
+	if (n)
+		memcpy(l4 + 20, p, n);
 	ipv4_frame(f, src, dst, 6, 2, 0x4000, l4, 20 + n);
 }
 
