@@ -228,39 +228,6 @@ static void stream_insert(struct quic_state *st, enum msg_kind msg, uint64_t off
 
 /* ---- gQUIC CHLO ---- */
 
-/* Host name as tls.c writes it: lowercase, a trailing dot dropped, bytes
- * outside [a-z0-9-_.*] as \DDD; empty or too long gives false (out ""),
- * since a cut name could match a different one. */
-static bool copy_host(struct cursor name, char *out, size_t cap)
-{
-	size_t n = cur_left(&name), o = 0;
-
-	out[0] = '\0';
-	if (n > 0 && cur_peek_u8(&name, n - 1) == '.')
-		n--;
-	for (size_t i = 0; i < n; i++) {
-		uint8_t b = cur_u8(&name);
-		if (b >= 'A' && b <= 'Z')
-			b = (uint8_t)(b - 'A' + 'a');
-		bool plain = (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') || b == '-' ||
-			     b == '_' || b == '.' || b == '*' || b == ':';
-		if (o + (plain ? 1 : 4) >= cap) {
-			out[0] = '\0';
-			return false;
-		}
-		if (plain) {
-			out[o++] = (char)b;
-		} else {
-			out[o++] = '\\';
-			out[o++] = (char)('0' + b / 100);
-			out[o++] = (char)('0' + (b / 10) % 10);
-			out[o++] = (char)('0' + b % 10);
-		}
-	}
-	out[o] = '\0';
-	return o > 0;
-}
-
 /* Total CHLO length once its tag table is buffered; 0 while unknown,
  * SIZE_MAX if the message can never be complete in the window. */
 static size_t chlo_length(const struct quic_state *st)
@@ -311,7 +278,8 @@ static bool parse_chlo(struct cursor c, struct tls_client_hello *ch)
 		if (memcmp(tag, "SNI\0", 4) == 0 && !ch->has_sni) {
 			struct cursor v = values;
 			cur_skip(&v, prev);
-			ch->has_sni = copy_host(cur_sub(&v, end - prev), ch->sni, sizeof(ch->sni));
+			ch->has_sni = tls_copy_host_name(cur_sub(&v, end - prev), ch->sni,
+							 sizeof(ch->sni));
 		}
 		prev = end;
 	}

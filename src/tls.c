@@ -74,7 +74,7 @@ static bool is_plain_host_byte(uint8_t b)
 
 /* Copy a host name: lowercase, one trailing dot dropped, others escaped.
  * false (out left "") if it is empty or does not fit. */
-static bool copy_host_name(struct cursor name, char *out, size_t cap)
+bool tls_copy_host_name(struct cursor name, char *out, size_t cap)
 {
 	struct str_buf sb = { out, cap, 0, false };
 	size_t n = cur_left(&name);
@@ -112,7 +112,7 @@ static bool read_server_name(struct cursor ext, struct tls_client_hello *ch)
 		if (list.err)
 			return false;
 		if (type == TLS_SNI_HOST_NAME && !ch->has_sni) {
-			ch->has_sni = copy_host_name(name, ch->sni, sizeof(ch->sni));
+			ch->has_sni = tls_copy_host_name(name, ch->sni, sizeof(ch->sni));
 			return true;
 		}
 	}
