@@ -12,7 +12,7 @@ SIGDIR   = $(PREFIX)/share/applemon/signatures
 ETCDIR   = $(PREFIX)/etc/applemon
 
 CC      ?= cc
-PKGS     = libpcap libmaxminddb libevent libevent_pthreads libcrypto inih
+PKGS     = libpcap libmaxminddb libevent libevent_pthreads libevent_openssl libssl libcrypto inih relp
 
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -35,7 +35,7 @@ LIB_OBJS  = $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 TEST_SRCS = $(wildcard tests/test_*.c)
 TEST_BINS = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: FORCE all deps check unit integration corpus run install clean pcaps fuzz bench
+.PHONY: FORCE all deps check unit integration delivery corpus run install clean pcaps fuzz bench
 
 all: applemon
 
@@ -81,12 +81,17 @@ unit: deps
 integration: applemon
 	tests/integration.sh ./applemon
 
+# Alert delivery against a real rsyslog on loopback (root; says SKIP without).
+delivery: applemon
+	tests/delivery.py $(BUILD)/applemon
+
 corpus: applemon
 	tests/corpus.sh ./applemon
 
 check: deps
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory integration
+	$(MAKE) --no-print-directory delivery
 	$(MAKE) --no-print-directory corpus
 
 run: applemon

@@ -49,6 +49,13 @@ struct config {
 	uint32_t snaplen;            /* [capture] snaplen bytes kept per packet; default 65535 */
 	bool promisc;                /* [capture] promisc: promiscuous mode; default true */
 	char bpf[1024];              /* [capture] bpf filter expression; "" = none (may be empty) */
+	uint32_t delivery_queue;     /* [delivery] queue: records between capture and delivery; 4096 */
+	uint32_t delivery_memory;    /* [delivery] memory: bytes per sink waiting in memory; 64 MiB */
+	char spool_dir[CONFIG_PATH_MAX];  /* [delivery] spool_dir; "" = no spool */
+	uint32_t spool_size;         /* [delivery] spool_size: bytes per sink on disk; 1 GiB */
+	uint32_t flush_timeout;      /* [delivery] flush_timeout: seconds at the end; 10 */
+	uint32_t reconnect_max;      /* [delivery] reconnect_max: longest backoff, seconds; 30 */
+	char status_listen[128];     /* [status] listen: ADDRESS:PORT or "off"; "" = the default */
 };
 
 void config_init(struct config *c);      /* defaults, no policy groups */

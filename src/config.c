@@ -38,6 +38,8 @@ enum section {
 	SEC_FLOWS,
 	SEC_DNS,
 	SEC_CAPTURE,
+	SEC_DELIVERY,
+	SEC_STATUS,
 	SEC_DEFRAG,
 };
 
@@ -50,6 +52,7 @@ static const struct {
 	{ "policy", SEC_POLICY, true },    { "alerts", SEC_ALERTS, false },
 	{ "output", SEC_OUTPUT, true },    { "flows", SEC_FLOWS, false },
 	{ "dns", SEC_DNS, false },         { "capture", SEC_CAPTURE, false },
+	{ "delivery", SEC_DELIVERY, false }, { "status", SEC_STATUS, false },
 	{ "defrag", SEC_DEFRAG, false },
 };
 
@@ -61,6 +64,7 @@ enum key_type {
 	KEY_EXEMPT,
 	KEY_SINK,        /* [output] fields */
 	KEY_FORMAT,
+	KEY_LISTEN,      /* ADDRESS:PORT or off */
 };
 
 struct key_def {
@@ -108,6 +112,14 @@ static const struct key_def key_defs[] = {
 	{ SEC_CAPTURE, "promisc", KEY_BOOL, offsetof(struct config, promisc), 0, 0, 0, false,
 	  false },
 	STR(SEC_CAPTURE, "bpf", bpf, true, true),
+	NUM(SEC_DELIVERY, "queue", delivery_queue, 16, 1048576),
+	NUM(SEC_DELIVERY, "memory", delivery_memory, 4096, 4294967295u),
+	STR(SEC_DELIVERY, "spool_dir", spool_dir, true, false),
+	NUM(SEC_DELIVERY, "spool_size", spool_size, 0, 4294967295u),
+	NUM(SEC_DELIVERY, "flush_timeout", flush_timeout, 0, 3600),
+	NUM(SEC_DELIVERY, "reconnect_max", reconnect_max, 1, 3600),
+	{ SEC_STATUS, "listen", KEY_LISTEN, offsetof(struct config, status_listen),
+	  sizeof(((struct config *)0)->status_listen), 0, 0, false, false },
 };
 
 #define N_KEYS (sizeof(key_defs) / sizeof(key_defs[0]))
@@ -171,6 +183,11 @@ void config_init(struct config *c)
 	c->defrag_timeout = 30;
 	c->snaplen = 65535;
 	c->promisc = true;
+	c->delivery_queue = 4096;
+	c->delivery_memory = 64u << 20;
+	c->spool_size = 1u << 30;
+	c->flush_timeout = 10;
+	c->reconnect_max = 30;
 }
 
 void config_free(struct config *c)
@@ -369,7 +386,7 @@ static bool open_section(struct load_ctx *x, const char *start)
 	if (i == sizeof(section_defs) / sizeof(section_defs[0]))
 		return fail_at(x, x->line,
 			       "unknown section [%s] (expected sensor, signatures, policy NAME, "
-			       "alerts, output NAME, flows, dns, capture or defrag)",
+			       "alerts, output NAME, flows, dns, capture, delivery, status or defrag)",
 			       kind);
 	if (section_defs[i].named && name[0] == '\0')
 		return fail_at(x, x->line, "[%s] needs a name: [%s NAME]", kind, kind);
@@ -518,6 +535,32 @@ static bool set_format(struct load_ctx *x, const char *label, const char *v)
 	return fail_at(x, x->line, "%s format: '%s' is not one of json, ecs, cef, leef", label, v);
 }
 
+/* "off", or ADDRESS:PORT with a numeric IPv4 or [IPv6] address. */
+static bool set_listen(struct load_ctx *x, const struct key_def *k, const char *label,
+		       const char *v)
+{
+	char *dst = (char *)x->c + k->off;
+	if (strcmp(v, "off") == 0) {
+		snprintf(dst, k->size, "off");
+		return true;
+	}
+	const char *colon = strrchr(v, ':');
+	uint32_t port;
+	bool ok = colon && colon > v && parse_number(colon + 1, 1, 65535, &port);
+	if (ok && v[0] == '[')
+		ok = colon[-1] == ']' && colon - v > 2;
+	else if (ok)
+		for (const char *p = v; p < colon; p++)
+			if (!((*p >= '0' && *p <= '9') || *p == '.'))
+				ok = false;
+	if (!ok || strlen(v) >= k->size)
+		return fail_at(x, x->line,
+			       "%s %s: '%s' is not ADDRESS:PORT (e.g. 127.0.0.1:9478, [::1]:9478) or off",
+			       label, k->name, v);
+	snprintf(dst, k->size, "%s", v);
+	return true;
+}
+
 static bool set_value(struct load_ctx *x, const struct key_def *k, const char *label, const char *v)
 {
 	bool b;
@@ -539,6 +582,8 @@ static bool set_value(struct load_ctx *x, const struct key_def *k, const char *l
 		return set_string(x, k, x->out->sink, sizeof(x->out->sink), label, v);
 	case KEY_FORMAT:
 		return set_format(x, label, v);
+	case KEY_LISTEN:
+		return set_listen(x, k, label, v);
 	}
 	return false;
 }

@@ -31,6 +31,7 @@
 #include "quic.h"
 #include "quic_crypto.h"
 #include "record.h"
+#include "ruleset.h"
 #include "tcp_reassembly.h"
 #include "tls.h"
 
@@ -67,6 +68,8 @@ struct engine {
 	uint8_t *tls_scratch;        /* TLS_CH_MAX, for ClientHellos split over records */
 	struct dns_message dns;      /* scratch for one parsed message */
 	struct record rec;           /* scratch for one outgoing record */
+	struct ruleset *rs;          /* signatures and policy held (SIGHUP reload) */
+	uint64_t rs_gen;
 };
 
 static void on_flow_release(void *ctx, struct flow *f);
@@ -114,7 +117,21 @@ void engine_free(struct engine *e)
 	asn_cache_free(e->asn);
 	asn_db_release(e->asn_db_held);
 	free(e->tls_scratch);
+	ruleset_release(e->rs);
 	free(e);
+}
+
+/* A new signature set and policy were installed: use them from this packet on. */
+static void take_ruleset(struct engine *e, uint64_t gen)
+{
+	struct ruleset *rs = ruleset_acquire();
+	e->rs_gen = gen;
+	if (!rs)
+		return;
+	ruleset_release(e->rs);
+	e->rs = rs;
+	e->p.sigs = rs->sigs;
+	e->p.policy = rs->policy;
 }
 
 const struct engine_stats *engine_get_stats(const struct engine *e)
@@ -699,6 +716,9 @@ static enum decode_result reassemble(struct engine *e, struct packet *p)
 void engine_packet(struct engine *e, int linktype, const uint8_t *data, uint32_t caplen,
 		   uint32_t wirelen, uint64_t ts_usec)
 {
+	uint64_t gen = ruleset_generation();
+	if (gen != e->rs_gen)
+		take_ruleset(e, gen);
 	e->stats.packets++;
 	e->stats.bytes += wirelen;
 	uint64_t sec = ts_usec / 1000000u;

@@ -19,6 +19,7 @@
 #include "dns_cache.h"
 #include "engine.h"
 #include "output.h"
+#include "ruleset.h"
 #include "signatures.h"
 
 #ifndef SIGDIR_DEFAULT
@@ -43,6 +44,7 @@ struct options {
 };
 
 static struct capture *active_capture;
+static struct engine *active_engine;    /* for the status endpoint */
 
 static void usage(FILE *out)
 {
@@ -166,6 +168,65 @@ static bool open_outputs(struct output *out, const struct options *o, const stru
 	return true;
 }
 
+/* SIGHUP, on the delivery thread: signatures and policy anew, or nothing. */
+static bool on_reload(void *ctx, char *err, size_t errlen)
+{
+	const struct options *o = ctx;
+	return ruleset_reload(o->config_file, o->sig_dir, err, errlen);
+}
+
+/* For the status endpoint, on the delivery thread: a moment's reading of
+ * counters the capture thread keeps writing. */
+static void on_counters(void *ctx, struct output_counters *c)
+{
+	(void)ctx;
+	struct capture *cap = active_capture;
+	struct engine *e = active_engine;
+	if (e) {
+		const struct engine_stats *s = engine_get_stats(e);
+		c->packets = s->packets;
+		c->bytes = s->bytes;
+		c->decode_errors = s->decode.errors;
+		c->flows = engine_flow_stats(e)->created;
+	}
+	if (cap) {
+		struct capture_stats cs;
+		capture_get_stats(cap, &cs);
+		c->kernel_drops = cs.kernel_drops;
+	}
+}
+
+/* Delivery settings ([delivery], [status]) and its thread. The status
+ * endpoint listens on loopback by default when capturing live. */
+static bool start_outputs(struct output *out, const struct options *o, const struct config *cfg)
+{
+	struct output_settings set;
+	output_settings_default(&set);
+	set.queue = cfg->delivery_queue;
+	set.memory = cfg->delivery_memory;
+	snprintf(set.spool_dir, sizeof(set.spool_dir), "%s", cfg->spool_dir);
+	set.spool_size = cfg->spool_size;
+	set.flush_timeout = cfg->flush_timeout;
+	set.reconnect_max = cfg->reconnect_max;
+	if (cfg->status_listen[0] && strcmp(cfg->status_listen, "off") != 0)
+		snprintf(set.status_listen, sizeof(set.status_listen), "%s", cfg->status_listen);
+	else if (!cfg->status_listen[0] && !o->read_file) {
+		snprintf(set.status_listen, sizeof(set.status_listen), "127.0.0.1:9478");
+		set.status_optional = true;
+	}
+	set.lossless = o->read_file != NULL;
+	output_configure(out, &set);
+	struct output_hooks hooks = {
+		.reload = on_reload, .counters = on_counters, .ctx = (void *)o,
+	};
+	char err[1024];
+	if (!output_start(out, &hooks, err, sizeof(err))) {
+		fprintf(stderr, "applemon: %s\n", err);
+		return false;
+	}
+	return true;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -224,6 +285,7 @@ static void print_summary(struct engine *e, struct capture *cap, struct output *
 	if (cs.kernel_drops || cs.iface_drops)
 		fprintf(stderr, "applemon: DROPPED %llu packets in the kernel, %llu at the interface\n",
 			(unsigned long long)cs.kernel_drops, (unsigned long long)cs.iface_drops);
+	output_report(out, stderr);
 }
 
 static void default_sensor_name(struct config *cfg)
@@ -288,12 +350,14 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 0;
 	}
+	ruleset_install(ruleset_wrap(sigs, cfg.policy));
 
 	struct output *out = output_new(cfg.sensor_name, cfg.suppress_secs);
 	struct dns_cache *dc = dns_cache_new(cfg.dns_cache_max, cfg.dns_min_ttl, cfg.dns_max_ttl);
-	if (!out || !dc || !open_outputs(out, &opt, &cfg)) {
+	if (!out || !dc || !open_outputs(out, &opt, &cfg) || !start_outputs(out, &opt, &cfg)) {
 		output_free(out);
 		dns_cache_free(dc);
+		ruleset_shutdown();
 		sigset_free(sigs);
 		config_free(&cfg);
 		return out && dc ? EXIT_USAGE : EXIT_RUNTIME;
@@ -325,12 +389,14 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	active_capture = cap;
+	active_engine = eng;
 	install_signals();
 	double t0 = now_seconds();
 	bool clean = capture_run(cap, on_packet, eng, err, sizeof(err));
 	engine_finish(eng);
 	double elapsed = now_seconds() - t0;
 	active_capture = NULL;
+	output_close(out);   /* deliver what waits, up to [delivery] flush_timeout */
 	if (!opt.quiet)
 		print_summary(eng, cap, out, elapsed);
 	if (!clean) {
@@ -342,6 +408,7 @@ done:
 	capture_close(cap);
 	output_free(out);
 	dns_cache_free(dc);
+	ruleset_shutdown();
 	sigset_free(sigs);
 	config_free(&cfg);
 	return status;

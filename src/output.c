@@ -1,37 +1,52 @@
-/* output.c - the sink set and the JSON-lines file sink.
+/* output.c - the API packet processing calls: suppression, the queue to the
+ * delivery thread, and the sink set (output.h).
  *
- * Each record is formatted once per format and written with one stdio call
- * per line, so a reader tailing the file never sees half a record. Write
- * errors are counted per sink and reported once; the other sinks and the
- * packet processing carry on. */
+ * output_write() runs on capture threads. Suppression takes its own lock
+ * (the table is shared: a (host, service) pair may be seen by any worker);
+ * the record is then copied into the bounded queue and the delivery loop
+ * is woken when the queue was empty. Nothing here touches a sink. */
 #include "output.h"
 
 #include <errno.h>
-#include <stdio.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_writer.h"
-#include "record_json.h"
+#include "delivery.h"
+#include "record_queue.h"
+#include "sink.h"
 #include "suppress.h"
 
 #define MAX_SINKS 16
 
-struct sink {
-	char spec[512];
-	FILE *fp;
-	bool owned;                  /* we opened it (not stdout) */
-	bool error_reported;
-	uint64_t written, errors;
-};
-
 struct output {
 	char sensor[128];
-	struct sink sinks[MAX_SINKS];
+	struct sink *sinks[MAX_SINKS];
 	size_t n;
-	struct json_writer jw;
+	struct output_settings set;
+
+	pthread_mutex_t suppress_mu;
 	struct suppressor *suppress;
+	atomic_uint_fast64_t alerts[SVC_COUNT];
+
+	pthread_mutex_t start_mu;
+	atomic_bool started;
+	bool start_failed;
+	bool closed;
+	struct record_queue *q;
+	struct delivery *d;
 };
+
+void output_settings_default(struct output_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->queue = 4096;
+	s->memory = 64u << 20;
+	s->spool_size = 1024u << 20;
+	s->flush_timeout = 10;
+	s->reconnect_max = 30;
+}
 
 struct output *output_new(const char *sensor_name, uint32_t suppress_secs)
 {
@@ -43,8 +58,10 @@ struct output *output_new(const char *sensor_name, uint32_t suppress_secs)
 		free(o);
 		return NULL;
 	}
+	pthread_mutex_init(&o->suppress_mu, NULL);
+	pthread_mutex_init(&o->start_mu, NULL);
 	snprintf(o->sensor, sizeof(o->sensor), "%s", sensor_name ? sensor_name : "applemon");
-	jw_init(&o->jw);
+	output_settings_default(&o->set);
 	return o;
 }
 
@@ -52,15 +69,14 @@ void output_free(struct output *o)
 {
 	if (!o)
 		return;
-	for (size_t i = 0; i < o->n; i++) {
-		struct sink *s = &o->sinks[i];
-		if (s->owned)
-			fclose(s->fp);
-		else
-			fflush(s->fp);
-	}
-	jw_free(&o->jw);
+	output_close(o);
+	delivery_free(o->d);
+	rq_free(o->q);
+	for (size_t i = 0; i < o->n; i++)
+		sink_free(o->sinks[i]);
 	suppressor_free(o->suppress);
+	pthread_mutex_destroy(&o->suppress_mu);
+	pthread_mutex_destroy(&o->start_mu);
 	free(o);
 }
 
@@ -70,37 +86,20 @@ bool output_add(struct output *o, const char *spec, const char *format, char *er
 		snprintf(err, errlen, "too many outputs (at most %d)", MAX_SINKS);
 		return false;
 	}
-	if (format && format[0] && strcmp(format, "json") != 0) {
-		snprintf(err, errlen, "output format '%s' is not supported (json)", format);
+	struct sink *s = sink_new(spec, format, NULL, o->sensor, err, errlen);
+	if (!s)
 		return false;
-	}
-	const char *target;
-	if (strcmp(spec, "-") == 0)
-		target = "-";
-	else if (strncmp(spec, "json:", 5) == 0)
-		target = spec + 5;
-	else {
-		snprintf(err, errlen, "unsupported output '%s' (use json:PATH or json:-)", spec);
-		return false;
-	}
-	if (!target[0]) {
-		snprintf(err, errlen, "output '%s' names no file", spec);
-		return false;
-	}
-	struct sink *s = &o->sinks[o->n];
-	memset(s, 0, sizeof(*s));
-	snprintf(s->spec, sizeof(s->spec), "%s", spec);
-	if (strcmp(target, "-") == 0) {
-		s->fp = stdout;
-	} else {
-		s->fp = fopen(target, "a");
-		if (!s->fp) {
-			snprintf(err, errlen, "%s: cannot open: %s", target, strerror(errno));
+	/* A file that cannot be opened is a setup error, reported now. */
+	if (s->spec.kind == SINK_FILE && strcmp(s->spec.target, "-") != 0) {
+		FILE *f = fopen(s->spec.target, "a");
+		if (!f) {
+			snprintf(err, errlen, "%s: cannot open: %s", s->spec.target, strerror(errno));
+			sink_free(s);
 			return false;
 		}
-		s->owned = true;
+		fclose(f);
 	}
-	o->n++;
+	o->sinks[o->n++] = s;
 	return true;
 }
 
@@ -109,46 +108,97 @@ size_t output_count(const struct output *o)
 	return o->n;
 }
 
+void output_configure(struct output *o, const struct output_settings *s)
+{
+	o->set = *s;
+}
+
+bool output_start(struct output *o, const struct output_hooks *hooks, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&o->start_mu);
+	bool ok = true;
+	if (!atomic_load(&o->started) && !o->start_failed) {
+		o->q = rq_new(o->set.queue);
+		o->d = o->q ? delivery_new(o->q, o->sinks, o->n, &o->set, hooks, o->sensor, o, err,
+					   errlen)
+			    : NULL;
+		if (!o->q)
+			snprintf(err, errlen, "out of memory for the output queue");
+		ok = o->d && delivery_start(o->d, err, errlen);
+		if (ok)
+			atomic_store(&o->started, true);
+		else
+			o->start_failed = true;
+	} else if (o->start_failed) {
+		snprintf(err, errlen, "delivery failed to start");
+		ok = false;
+	}
+	pthread_mutex_unlock(&o->start_mu);
+	return ok;
+}
+
 void output_write(struct output *o, struct record *r)
 {
-	if (r->kind == RECORD_ALERT &&
-	    !suppressor_admit(o->suppress, &r->src, (uint8_t)r->verdict.service, r->ts_usec,
-			      &r->suppressed))
-		return;
+	if (r->kind == RECORD_ALERT) {
+		pthread_mutex_lock(&o->suppress_mu);
+		bool admit = suppressor_admit(o->suppress, &r->src, (uint8_t)r->verdict.service,
+					      r->ts_usec, &r->suppressed);
+		pthread_mutex_unlock(&o->suppress_mu);
+		if (!admit)
+			return;
+		if ((unsigned)r->verdict.service < SVC_COUNT)
+			atomic_fetch_add_explicit(&o->alerts[r->verdict.service], 1,
+						  memory_order_relaxed);
+	}
 	if (o->n == 0)
 		return;
-	record_to_json(r, o->sensor, &o->jw);
-	if (o->jw.oom)
-		return;
-	for (size_t i = 0; i < o->n; i++) {
-		struct sink *s = &o->sinks[i];
-		if (fprintf(s->fp, "%s\n", o->jw.buf) < 0) {
-			s->errors++;
-			if (!s->error_reported) {
-				fprintf(stderr, "applemon: output %s: write failed: %s\n", s->spec,
-					strerror(errno));
-				s->error_reported = true;
-			}
-			clearerr(s->fp);
-		} else {
-			s->written++;
+	if (!atomic_load_explicit(&o->started, memory_order_acquire)) {
+		char err[512];
+		if (!output_start(o, NULL, err, sizeof(err))) {
+			static atomic_bool told;
+			if (!atomic_exchange(&told, true))
+				fprintf(stderr, "applemon: %s\n", err);
+			return;
 		}
 	}
+	bool wake;
+	rq_push(o->q, r, o->set.lossless, &wake);
+	if (wake)
+		delivery_wake(o->d);
 }
 
 void output_flush(struct output *o)
 {
-	for (size_t i = 0; i < o->n; i++)
-		fflush(o->sinks[i].fp);
+	if (atomic_load(&o->started) && !o->closed)
+		rq_wait_handled(o->q);
+}
+
+void output_close(struct output *o)
+{
+	if (!atomic_load(&o->started) || o->closed)
+		return;
+	o->closed = true;
+	rq_close(o->q);
+	delivery_finish(o->d);
 }
 
 size_t output_stats(const struct output *o, struct output_sink_stats *out, size_t max)
 {
 	size_t n = o->n < max ? o->n : max;
 	for (size_t i = 0; i < n; i++) {
-		memcpy(out[i].spec, o->sinks[i].spec, sizeof(out[i].spec));
-		out[i].written = o->sinks[i].written;
-		out[i].errors = o->sinks[i].errors;
+		const struct sink *s = o->sinks[i];
+		struct sink_counters *c = (struct sink_counters *)&s->c;
+		memset(&out[i], 0, sizeof(out[i]));
+		snprintf(out[i].spec, sizeof(out[i].spec), "%s", s->spec_text);
+		out[i].delivered = atomic_load_explicit(&c->delivered, memory_order_relaxed);
+		out[i].written = out[i].delivered;
+		out[i].errors = atomic_load_explicit(&c->errors, memory_order_relaxed);
+		out[i].queued = atomic_load_explicit(&c->queued, memory_order_relaxed);
+		out[i].spooled = atomic_load_explicit(&c->spooled, memory_order_relaxed);
+		out[i].spool_now = atomic_load_explicit(&c->spool_now, memory_order_relaxed);
+		out[i].dropped = atomic_load_explicit(&c->dropped, memory_order_relaxed);
+		out[i].resent = atomic_load_explicit(&c->resent, memory_order_relaxed);
+		out[i].connected = atomic_load_explicit(&c->connected, memory_order_relaxed) != 0;
 	}
 	return n;
 }
@@ -156,6 +206,43 @@ size_t output_stats(const struct output *o, struct output_sink_stats *out, size_
 uint64_t output_suppressed(const struct output *o)
 {
 	struct suppressor_stats st;
+	pthread_mutex_t *mu = (pthread_mutex_t *)&o->suppress_mu;
+	pthread_mutex_lock(mu);
 	suppressor_get_stats(o->suppress, &st);
+	pthread_mutex_unlock(mu);
 	return st.suppressed;
+}
+
+uint64_t output_queue_dropped(const struct output *o)
+{
+	return o->q ? rq_dropped(o->q) : 0;
+}
+
+uint64_t output_alerts(const struct output *o, int service)
+{
+	if (service < 0 || service >= SVC_COUNT)
+		return 0;
+	return atomic_load_explicit((atomic_uint_fast64_t *)&o->alerts[service],
+				    memory_order_relaxed);
+}
+
+void output_report(const struct output *o, FILE *f)
+{
+	struct output_sink_stats st[MAX_SINKS];
+	size_t n = output_stats(o, st, MAX_SINKS);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(st[i].spec, "-") == 0 || strcmp(st[i].spec, "json:-") == 0)
+			continue;
+		fprintf(f,
+			"applemon: output %s: %llu delivered, %llu queued, %llu spooled (%llu still "
+			"on disk), %llu dropped, %llu resent\n",
+			st[i].spec, (unsigned long long)st[i].delivered,
+			(unsigned long long)st[i].queued, (unsigned long long)st[i].spooled,
+			(unsigned long long)st[i].spool_now, (unsigned long long)st[i].dropped,
+			(unsigned long long)st[i].resent);
+	}
+	uint64_t qd = output_queue_dropped(o);
+	if (qd)
+		fprintf(f, "applemon: DROPPED %llu records: the queue to delivery was full\n",
+			(unsigned long long)qd);
 }

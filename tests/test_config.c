@@ -387,6 +387,53 @@ static char *read_sample(void)
 	return buf;
 }
 
+/* [delivery] and [status]: the delivery loop's settings. */
+START_TEST(delivery_keys)
+{
+	struct config c;
+	config_init(&c);
+	ck_assert_uint_eq(c.delivery_queue, 4096);
+	ck_assert_uint_eq(c.delivery_memory, 64u << 20);
+	ck_assert_str_eq(c.spool_dir, "");
+	ck_assert_uint_eq(c.spool_size, 1u << 30);
+	ck_assert_uint_eq(c.flush_timeout, 10);
+	ck_assert_uint_eq(c.reconnect_max, 30);
+	ck_assert_str_eq(c.status_listen, "");
+	load_ok(&c, "[delivery]\nqueue = 16\nmemory = 4096\nspool_dir = /var/spool/applemon\n"
+		    "spool_size = 0\nflush_timeout = 0\nreconnect_max = 3600\n"
+		    "[status]\nlisten = [::1]:9478\n");
+	ck_assert_uint_eq(c.delivery_queue, 16);
+	ck_assert_uint_eq(c.delivery_memory, 4096);
+	ck_assert_str_eq(c.spool_dir, "/var/spool/applemon");
+	ck_assert_uint_eq(c.spool_size, 0);
+	ck_assert_uint_eq(c.flush_timeout, 0);
+	ck_assert_uint_eq(c.reconnect_max, 3600);
+	ck_assert_str_eq(c.status_listen, "[::1]:9478");
+	config_free(&c);
+	config_init(&c);
+	load_ok(&c, "[status]\nlisten = off\n");
+	ck_assert_str_eq(c.status_listen, "off");
+	config_free(&c);
+	config_init(&c);
+	load_ok(&c, "[status]\nlisten = 127.0.0.1:1\n[delivery]\nmemory = 4294967295\n");
+	ck_assert_uint_eq(c.delivery_memory, 4294967295u);
+	config_free(&c);
+	assert_bad("[status]\nlisten = localhost:9478\n", 2, "is not ADDRESS:PORT");
+	assert_bad("[status]\nlisten = 127.0.0.1\n", 2, "is not ADDRESS:PORT");
+	assert_bad("[status]\nlisten = 127.0.0.1:0\n", 2, "is not ADDRESS:PORT");
+	assert_bad("[status]\nlisten = 127.0.0.1:65536\n", 2, "is not ADDRESS:PORT");
+	assert_bad("[status]\nlisten = []:80\n", 2, "is not ADDRESS:PORT");
+	assert_bad("# x\n[delivery]\nqueue = 15\n", 3, "out of range (16 to 1048576)");
+	assert_bad("[delivery]\nmemory = 4095\n", 2, "out of range");
+	assert_bad("[delivery]\nmemory = 4294967296\n", 2, "out of range");
+	assert_bad("[delivery]\nreconnect_max = 0\n", 2, "out of range");
+	assert_bad("[delivery]\nflush_timeout = 3601\n", 2, "out of range");
+	assert_bad("[delivery]\nspool = 1\n", 2, "unknown key 'spool' in [delivery]");
+	assert_bad("[status]\nport = 1\n", 2, "unknown key 'port' in [status]");
+	assert_bad("[status x]\n", 1, "[status] takes no name");
+}
+END_TEST
+
 START_TEST(sample_loads_as_defaults)
 {
 	char *text = read_sample();
@@ -446,6 +493,7 @@ static Suite *make_suite(void)
 	tcase_add_test(t, every_key);
 	tcase_add_test(t, booleans_and_bounds);
 	tcase_add_test(t, files);
+	tcase_add_test(t, delivery_keys);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("mistakes");
