@@ -81,8 +81,10 @@ unit: deps
 integration: applemon
 	tests/integration.sh ./applemon
 
-# Alert delivery against a real rsyslog on loopback (root; says SKIP without).
+# Operations (status endpoint, SIGHUP reload and reopen), and alert delivery
+# against a real rsyslog on loopback (root; says SKIP without).
 delivery: applemon
+	tests/operations.py $(BUILD)/applemon
 	tests/delivery.py $(BUILD)/applemon
 
 corpus: applemon
