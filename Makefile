@@ -4,6 +4,7 @@
 #   make run        replay the bundled demo capture with the shipped signatures
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make check SANITIZE=1   the same tests under ASan + UBSan
+#   make bench      throughput vs a bare libpcap loop and ndpiReader (BENCH_ARGS=--mb 400)
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -35,7 +36,8 @@ LIB_OBJS  = $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 TEST_SRCS = $(wildcard tests/test_*.c)
 TEST_BINS = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: FORCE all deps check unit integration delivery corpus run install clean pcaps fuzz bench
+.PHONY: FORCE all deps check unit integration delivery corpus run install clean pcaps fuzz bench \
+	workers live
 
 all: applemon
 
@@ -90,11 +92,27 @@ delivery: applemon
 corpus: applemon
 	tests/corpus.sh ./applemon
 
+# Several workers on a file write what one writes (pcaps/ and the corpus).
+workers: applemon
+	tests/workers.sh $(BUILD)/applemon
+
+# Live capture in network namespaces it creates (root; says SKIP without).
+live: applemon
+	tests/live.sh $(BUILD)/applemon
+
+# Throughput against a bare libpcap loop and ndpiReader, memory per flow
+# (scripts/bench; figures in docs/performance.md).
+bench: applemon
+	@scripts/install-deps bench
+	scripts/bench --applemon $(BUILD)/applemon $(BENCH_ARGS)
+
 check: deps
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory integration
 	$(MAKE) --no-print-directory delivery
 	$(MAKE) --no-print-directory corpus
+	$(MAKE) --no-print-directory workers
+	$(MAKE) --no-print-directory live
 
 run: applemon
 	./applemon -S signatures -r pcaps/demo.pcap

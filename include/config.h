@@ -45,10 +45,16 @@ struct config {
 	uint32_t dns_cache_max;      /* [dns] cache_max entries; default 65536 */
 	uint32_t defrag_max;         /* [defrag] max_datagrams in reassembly at once; default 1024 */
 	uint32_t defrag_timeout;     /* [defrag] timeout: seconds for a datagram's fragments; default 30 */
-	char interface[128];         /* [capture] interface for live capture; "" = none (-i) */
+	char interface[128];         /* [capture] interface(s) for live capture, comma or space separated; "" = none (-i) */
 	uint32_t snaplen;            /* [capture] snaplen bytes kept per packet; default 65535 */
 	bool promisc;                /* [capture] promisc: promiscuous mode; default true */
 	char bpf[1024];              /* [capture] bpf filter expression; "" = none (may be empty) */
+	uint32_t workers;            /* [capture] workers: packet threads; 0 (default) = one per core */
+	uint32_t ring_size;          /* [capture] ring_size: MiB of kernel ring per interface and worker; 64 */
+	bool immediate;              /* [capture] immediate: hand over every packet at once; false */
+	char user[64];               /* [capture] user to become once the capture is open; "" = stay */
+	char chroot_dir[CONFIG_PATH_MAX];  /* [capture] chroot: folder to confine to with user; "" = none */
+	uint32_t stats_interval;     /* [capture] stats_interval: seconds between live drop reports; 60 (0 off) */
 	uint32_t delivery_queue;     /* [delivery] queue: records between capture and delivery; 4096 */
 	uint32_t delivery_memory;    /* [delivery] memory: bytes per sink waiting in memory; 64 MiB */
 	char spool_dir[CONFIG_PATH_MAX];  /* [delivery] spool_dir; "" = no spool */

@@ -6,8 +6,9 @@
  * record's TTL clamped to [min_ttl, max_ttl]. The table has a fixed number
  * of entries chosen at creation and replaces the oldest insertion when
  * full (counted), so a flood of answers cannot grow memory. One mutex
- * guards it: it is touched once per new flow and once per DNS answer, never
- * per packet of an established flow. */
+ * guards it, so every worker thread may use it: it is touched once per new
+ * flow and once per DNS answer, never per packet of an established flow.
+ * A lookup changes no entry (only counters). */
 #ifndef APPLEMON_DNS_CACHE_H
 #define APPLEMON_DNS_CACHE_H
 

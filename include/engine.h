@@ -20,6 +20,22 @@
 #include "policy.h"
 #include "signatures.h"
 
+/* What an engine does that other engines may see. Before each such step
+ * the engine calls `order` (with several workers on one capture file,
+ * src/workers.c makes it wait until every packet before the current one
+ * is done, so the shared DNS cache and the alert suppressor see events in
+ * capture order); records go to `write` instead of output_write(). */
+enum engine_step {
+	ENGINE_STEP_DNS_LOOKUP,              /* reads the DNS cache: needs earlier answers in */
+	ENGINE_STEP_SHARED,                  /* a DNS answer in, or a record out */
+};
+
+struct engine_hooks {
+	void (*order)(void *ctx, enum engine_step step);
+	void (*write)(void *ctx, struct record *r);
+	void *ctx;
+};
+
 struct engine_params {
 	const struct config *config;         /* flow limits, timeouts, inspection depth */
 	const struct sigset *sigs;
@@ -28,6 +44,10 @@ struct engine_params {
 	const struct asn_db *asn_db;         /* NULL: the engine shares [signatures] asn_database's */
 	struct output *output;
 	bool flow_records;                   /* --flows */
+	uint32_t flows_max;                  /* this engine's share of [flows] max; 0 = all of it */
+	bool external_expiry;                /* idle flows are ended by engine_expire_all() */
+	uint32_t dns_grace_ms;               /* live: see engine_tick(); 0 = never look again */
+	const struct engine_hooks *hooks;    /* NULL: one engine, straight to output_write() */
 };
 
 struct engine_stats {
@@ -51,6 +71,22 @@ void engine_packet(struct engine *e, int linktype, const uint8_t *data, uint32_t
 /* End every flow (shutdown) and write what they owe. */
 void engine_finish(struct engine *e);
 void engine_free(struct engine *e);
+
+/* Live capture, about every 100 ms: end the flows idle as of now, and
+ * look again in the DNS cache for flows decided dns_grace_ms ago with no
+ * name of their own and no DNS answer: the answer may have been read late
+ * (another worker's ring, or another interface's, hands it over up to a
+ * ring block timeout later), and then the flow is attributed through DNS
+ * after all. */
+void engine_tick(struct engine *e, uint64_t now_usec);
+/* Several engines sharing one capture file (external_expiry): end idle
+ * flows, or every flow at shutdown, across all of them in the order one
+ * engine would (flow_expire_tables). The caller must have every engine to
+ * itself. engine_finish_all also flushes the outputs. */
+void engine_expire_all(struct engine *const *es, size_t n, uint64_t now_usec);
+void engine_finish_all(struct engine *const *es, size_t n);
+/* When engine_expire_all() could next end one of this engine's flows. */
+uint64_t engine_next_expiry(const struct engine *e);
 
 const struct engine_stats *engine_get_stats(const struct engine *e);
 const struct flow_stats *engine_flow_stats(const struct engine *e);

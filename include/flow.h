@@ -61,21 +61,24 @@ enum flow_flag {
 	FLOW_F_SYN_SEEN = 0x10,
 	FLOW_F_KEEP_INSPECTING = 0x20, /* DNS: every message is read, no fast path */
 	FLOW_F_CLI_SEQ = 0x40,       /* cli_seq holds the client's first data sequence number */
+	FLOW_F_DNS_LATE = 0x80,      /* decided without a name or DNS answer: look again (live) */
 };
 
+/* Laid out so that a packet of a known flow touches the first two cache
+ * lines only (chain, lists, hash, key, flags, times, counters). */
 struct flow {
 	struct flow *hnext;          /* hash chain */
 	struct flow *prev, *next;    /* idle list, most recent first */
+	uint32_t hash;
+	uint32_t cli_seq;            /* client SYN's sequence number + 1 (FLOW_F_CLI_SEQ) */
 	struct flow_key key;
+	uint8_t list;                /* enum flow_list */
+	uint8_t flags;               /* enum flow_flag */
 	uint64_t id;                 /* stable id: hash of the tuple and start time */
 	uint64_t first_usec, last_usec;
 	uint64_t pkts[2];            /* by enum flow_dir */
 	uint64_t bytes[2];           /* IP bytes on the wire (innermost header on) */
 	struct flow_info *info;      /* engine's per-flow state, NULL until needed */
-	uint32_t hash;
-	uint32_t cli_seq;            /* client SYN's sequence number + 1 (FLOW_F_CLI_SEQ) */
-	uint8_t list;                /* enum flow_list */
-	uint8_t flags;               /* enum flow_flag */
 	uint8_t app_proto;           /* engine's enum app_proto */
 	uint8_t payload_pkts;        /* payload packets inspected (saturating) */
 	uint8_t end_reason;          /* set when the flow is handed to the release hook */
@@ -119,6 +122,18 @@ void flow_end(struct flow_table *t, struct flow *f, enum flow_end_reason why);
 size_t flow_expire(struct flow_table *t, uint64_t now_usec);
 /* End every flow, oldest first (shutdown). */
 void flow_flush(struct flow_table *t);
+
+/* Several tables as if they were one (the workers that share the reading
+ * of one capture file, each with its own table): time out, or end at
+ * shutdown, the flows of all of them in the order a single table holding
+ * them all would - list by list, least recently seen first, so a run with
+ * several workers writes what a run with one does. Two flows seen at the
+ * same microsecond in different tables go lower table first. */
+size_t flow_expire_tables(struct flow_table *const *t, size_t n, uint64_t now_usec);
+void flow_flush_tables(struct flow_table *const *t, size_t n);
+/* The earliest time at which flow_expire() would end a flow of the table
+ * (UINT64_MAX when it holds none). */
+uint64_t flow_next_deadline(const struct flow_table *t);
 
 const struct flow_stats *flow_table_stats(const struct flow_table *t);
 struct flow_stats *flow_table_stats_mut(struct flow_table *t);

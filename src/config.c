@@ -112,6 +112,13 @@ static const struct key_def key_defs[] = {
 	{ SEC_CAPTURE, "promisc", KEY_BOOL, offsetof(struct config, promisc), 0, 0, 0, false,
 	  false },
 	STR(SEC_CAPTURE, "bpf", bpf, true, true),
+	NUM(SEC_CAPTURE, "workers", workers, 0, 64),
+	NUM(SEC_CAPTURE, "ring_size", ring_size, 1, 2047),
+	{ SEC_CAPTURE, "immediate", KEY_BOOL, offsetof(struct config, immediate), 0, 0, 0, false,
+	  false },
+	STR(SEC_CAPTURE, "user", user, false, false),
+	STR(SEC_CAPTURE, "chroot", chroot_dir, false, false),
+	NUM(SEC_CAPTURE, "stats_interval", stats_interval, 0, 86400),
 	NUM(SEC_DELIVERY, "queue", delivery_queue, 16, 1048576),
 	NUM(SEC_DELIVERY, "memory", delivery_memory, 4096, 4294967295u),
 	STR(SEC_DELIVERY, "spool_dir", spool_dir, true, false),
@@ -183,6 +190,8 @@ void config_init(struct config *c)
 	c->defrag_timeout = 30;
 	c->snaplen = 65535;
 	c->promisc = true;
+	c->ring_size = 64;
+	c->stats_interval = 60;
 	c->delivery_queue = 4096;
 	c->delivery_memory = 64u << 20;
 	c->spool_size = 1u << 30;

@@ -5,7 +5,12 @@
  * the oldest insertion after unlinking it from its chain, so memory is
  * fixed at creation: capacity entries plus a bucket array twice as large.
  * A name longer than the slot is cut (names are for the analyst; the
- * service was decided when the answer was read). */
+ * service was decided when the answer was read).
+ *
+ * Lookups only read (an expired entry stays until its slot is reused or
+ * its address answered again), so the only order that matters between
+ * workers is that of inserts against lookups; src/workers.c keeps that
+ * order for capture files. The mutex makes each call atomic. */
 #include "dns_cache.h"
 
 #include <pthread.h>
@@ -156,7 +161,9 @@ bool dns_cache_lookup(struct dns_cache *c, const struct ip_addr *a, uint64_t now
 			}
 			found = true;
 		} else {
-			unlink_entry(c, idx);
+			/* Left in place: a lookup changes nothing but counters, so
+			 * lookups from several workers give the same answers in any
+			 * order. The slot is reused by a later answer. */
 			c->stats.expired++;
 		}
 	}

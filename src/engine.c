@@ -43,7 +43,7 @@ struct flow_info {
 	bool ech;
 	uint8_t n_dns;
 	uint16_t dns_more;
-	char *dns[RECORD_DNS_MAX];
+	char **dns;                  /* RECORD_DNS_MAX query names, only for DNS flows */
 	/* client byte stream (TCP) */
 	uint8_t stream_kind;         /* enum stream_kind */
 	struct tcp_reasm reasm;      /* client bytes held while out of order or incomplete */
@@ -70,7 +70,18 @@ struct engine {
 	struct record rec;           /* scratch for one outgoing record */
 	struct ruleset *rs;          /* signatures and policy held (SIGHUP reload) */
 	uint64_t rs_gen;
+	struct late_dns *late;       /* live: flows to look up again, oldest first (a ring) */
+	uint32_t late_head, late_n;
 };
+
+/* A flow decided without a name or a DNS answer, to look up again. */
+struct late_dns {
+	struct flow *f;
+	uint64_t id;                 /* the flow's id then: the struct may be reused since */
+	uint64_t decided_usec;
+};
+
+#define LATE_MAX 4096
 
 static void on_flow_release(void *ctx, struct flow *f);
 
@@ -85,8 +96,13 @@ struct engine *engine_new(const struct engine_params *params)
 		.tcp = c->timeout_tcp, .tcp_closed = c->timeout_tcp_closed,
 		.udp = c->timeout_udp, .other = c->timeout_other,
 	};
-	e->flows = flow_table_new(c->flows_max, &to, on_flow_release, e);
+	e->flows = flow_table_new(params->flows_max ? params->flows_max : c->flows_max, &to,
+				  on_flow_release, e);
 	e->tls_scratch = malloc(TLS_CH_MAX);
+	if (params->dns_grace_ms && params->dns_cache && !(e->late = calloc(LATE_MAX, sizeof(*e->late)))) {
+		engine_free(e);
+		return NULL;
+	}
 	struct defrag_limits dl = { .max_datagrams = c->defrag_max, .timeout_secs = c->defrag_timeout };
 	e->defrag = defrag_new(&dl);
 	const struct asn_db *asn_db = params->asn_db;
@@ -108,6 +124,54 @@ void engine_finish(struct engine *e)
 	output_flush(e->p.output);
 }
 
+static void late_dns_check(struct engine *e, struct flow *f, uint64_t decided_usec);
+
+void engine_tick(struct engine *e, uint64_t now_usec)
+{
+	uint64_t sec = now_usec / 1000000u;
+	if (sec > e->last_expire_sec) {
+		e->last_expire_sec = sec;
+		flow_expire(e->flows, now_usec);
+	}
+	uint64_t grace = (uint64_t)e->p.dns_grace_ms * 1000u;
+	while (e->late_n) {
+		struct late_dns *l = &e->late[e->late_head];
+		if (l->decided_usec + grace > now_usec)
+			break;
+		if ((l->f->flags & FLOW_F_DNS_LATE) && l->f->id == l->id)
+			late_dns_check(e, l->f, l->decided_usec);
+		e->late_head = (e->late_head + 1) % LATE_MAX;
+		e->late_n--;
+	}
+}
+
+#define ENGINES_MAX 256
+
+void engine_expire_all(struct engine *const *es, size_t n, uint64_t now_usec)
+{
+	struct flow_table *t[ENGINES_MAX] = { 0 };
+	n = n < ENGINES_MAX ? n : ENGINES_MAX;
+	for (size_t i = 0; i < n; i++)
+		t[i] = es[i]->flows;
+	flow_expire_tables(t, n, now_usec);
+}
+
+void engine_finish_all(struct engine *const *es, size_t n)
+{
+	struct flow_table *t[ENGINES_MAX] = { 0 };
+	n = n < ENGINES_MAX ? n : ENGINES_MAX;
+	for (size_t i = 0; i < n; i++)
+		t[i] = es[i]->flows;
+	flow_flush_tables(t, n);
+	if (n)
+		output_flush(es[0]->p.output);
+}
+
+uint64_t engine_next_expiry(const struct engine *e)
+{
+	return flow_next_deadline(e->flows);
+}
+
 void engine_free(struct engine *e)
 {
 	if (!e)
@@ -117,6 +181,7 @@ void engine_free(struct engine *e)
 	asn_cache_free(e->asn);
 	asn_db_release(e->asn_db_held);
 	free(e->tls_scratch);
+	free(e->late);
 	ruleset_release(e->rs);
 	free(e);
 }
@@ -176,6 +241,7 @@ static void flow_info_free(struct flow_info *fi)
 	free(fi->alpn);
 	for (unsigned i = 0; i < fi->n_dns; i++)
 		free(fi->dns[i]);
+	free(fi->dns);
 	free(fi->verdict);
 	free(fi);
 }
@@ -197,6 +263,8 @@ static void add_dns_query(struct flow_info *fi, const char *name)
 			fi->dns_more++;
 		return;
 	}
+	if (!fi->dns && !(fi->dns = calloc(RECORD_DNS_MAX, sizeof(*fi->dns))))
+		return;
 	char *copy = strdup(name);
 	if (copy)
 		fi->dns[fi->n_dns++] = copy;
@@ -209,6 +277,32 @@ static const char *watching_group(const struct engine *e, const struct ip_addr *
 	if (!e->p.policy)
 		return POLICY_ALL;
 	return policy_match(e->p.policy, host);
+}
+
+/* Several engines: wait for our turn (see engine_hooks). */
+static void order_step(struct engine *e, enum engine_step step)
+{
+	if (e->p.hooks)
+		e->p.hooks->order(e->p.hooks->ctx, step);
+}
+
+static void emit_record(struct engine *e)
+{
+	if (!e->p.hooks) {
+		output_write(e->p.output, &e->rec);
+		return;
+	}
+	e->p.hooks->order(e->p.hooks->ctx, ENGINE_STEP_SHARED);
+	e->p.hooks->write(e->p.hooks->ctx, &e->rec);
+}
+
+static bool dns_lookup(struct engine *e, const struct ip_addr *a, uint64_t ts_usec,
+		       struct dns_cache_hit *hit)
+{
+	if (!e->p.dns_cache)
+		return false;
+	order_step(e, ENGINE_STEP_DNS_LOOKUP);
+	return dns_cache_lookup(e->p.dns_cache, a, ts_usec, hit);
 }
 
 static void copy_str(char *dst, size_t cap, const char *src)
@@ -277,7 +371,7 @@ static void raise_alert(struct engine *e, struct flow *f, const struct verdict *
 		return;
 	fi->alerted |= bit;
 	fill_record(e, f, RECORD_ALERT, ts_usec, v, app_proto);
-	output_write(e->p.output, &e->rec);
+	emit_record(e);
 	e->stats.alerts++;
 }
 
@@ -290,6 +384,8 @@ static void keep_verdict(struct flow *f, const struct verdict *v)
 	if (fi->verdict)
 		*fi->verdict = *v;
 }
+
+static void look_again_later(struct engine *e, struct flow *f, uint64_t decided_usec);
 
 /* Take the flow's verdict from what it showed: after this, fast path. */
 static void decide(struct engine *e, struct flow *f, uint64_t ts_usec)
@@ -307,7 +403,7 @@ static void decide(struct engine *e, struct flow *f, uint64_t ts_usec)
 		.proto = f->key.proto,
 	};
 	struct dns_cache_hit hit;
-	if (e->p.dns_cache && dns_cache_lookup(e->p.dns_cache, &f->key.srv, ts_usec, &hit)) {
+	if (dns_lookup(e, &f->key.srv, ts_usec, &hit)) {
 		facts.dns_answer_name = hit.name;
 		facts.dns_answer_service = hit.service;
 	}
@@ -321,10 +417,65 @@ static void decide(struct engine *e, struct flow *f, uint64_t ts_usec)
 	classify_flow(e->p.sigs, &facts, &v);
 	if (fi)
 		flow_info_drop_buffers(fi);
+	if (e->late && !facts.sni && !facts.quic_sni && !facts.http_host && !facts.dns_answer_name)
+		look_again_later(e, f, ts_usec);
 	if (v.service == SVC_NONE)
 		return;
 	keep_verdict(f, &v);
 	raise_alert(e, f, &v, ts_usec, f->app_proto);
+}
+
+/* Live: the DNS answer for this flow's server may still be on its way
+ * through another ring. A full ring forgets its oldest. */
+static void look_again_later(struct engine *e, struct flow *f, uint64_t decided_usec)
+{
+	if (e->late_n == LATE_MAX) {
+		e->late_head = (e->late_head + 1) % LATE_MAX;
+		e->late_n--;
+	}
+	struct late_dns *l = &e->late[(e->late_head + e->late_n) % LATE_MAX];
+	l->f = f;
+	l->id = f->id;
+	l->decided_usec = decided_usec;
+	e->late_n++;
+	f->flags |= FLOW_F_DNS_LATE;
+}
+
+/* The flow was decided on its address alone; if DNS has since answered
+ * its server's address for an Apple name, it is attributed through DNS
+ * (a stronger verdict replaces the weaker one; a new service alerts). */
+static void late_dns_check(struct engine *e, struct flow *f, uint64_t decided_usec)
+{
+	f->flags &= (uint8_t)~FLOW_F_DNS_LATE;
+	struct dns_cache_hit hit;
+	if (!dns_lookup(e, &f->key.srv, decided_usec, &hit))
+		return;
+	struct flow_facts facts = {
+		.srv = &f->key.srv,
+		.srv_port = f->key.srv_port,
+		.proto = f->key.proto,
+		.dns_answer_name = hit.name,
+		.dns_answer_service = hit.service,
+	};
+	struct asn_info ai;
+	if (e->asn && asn_cache_lookup(e->asn, &f->key.srv, &ai)) {
+		facts.asn = ai.asn;
+		facts.asn_org = ai.org;
+		facts.asn_service = sigset_match_asn(e->p.sigs, ai.asn);
+	}
+	struct verdict v;
+	classify_flow(e->p.sigs, &facts, &v);
+	if (v.service == SVC_NONE)
+		return;
+	struct flow_info *fi = f->info;
+	if (fi && fi->verdict) {
+		if (fi->verdict->confidence >= v.confidence)
+			return;
+		free(fi->verdict);
+		fi->verdict = NULL;
+	}
+	keep_verdict(f, &v);
+	raise_alert(e, f, &v, decided_usec, f->app_proto);
 }
 
 static void on_flow_release(void *ctx, struct flow *f)
@@ -332,6 +483,8 @@ static void on_flow_release(void *ctx, struct flow *f)
 	struct engine *e = ctx;
 	if (!(f->flags & FLOW_F_KEEP_INSPECTING))
 		decide(e, f, f->last_usec);
+	if (f->flags & FLOW_F_DNS_LATE)
+		late_dns_check(e, f, f->last_usec);
 	if (e->p.flow_records) {
 		const struct verdict *v = f->info ? f->info->verdict : NULL;
 		fill_record(e, f, RECORD_FLOW, f->last_usec, v, f->app_proto);
@@ -339,7 +492,7 @@ static void on_flow_release(void *ctx, struct flow *f)
 		e->rec.end_usec = f->last_usec;
 		memcpy(e->rec.pkts, f->pkts, sizeof(f->pkts));
 		memcpy(e->rec.bytes, f->bytes, sizeof(f->bytes));
-		output_write(e->p.output, &e->rec);
+		emit_record(e);
 		e->stats.flow_records++;
 	}
 	flow_info_free(f->info);
@@ -363,6 +516,7 @@ static void remember_answer(void *ctx, const struct dns_answer *a, const char *c
 	struct domain_match m;
 	for (size_t i = 0; i < chain_len; i++) {
 		if (sigset_match_domain(ac->e->p.sigs, chain[i], &m)) {
+			order_step(ac->e, ENGINE_STEP_SHARED);
 			dns_cache_insert(ac->e->p.dns_cache, &a->addr, chain[i], m.service, a->ttl,
 					 ac->now_usec);
 			return;
@@ -722,7 +876,7 @@ void engine_packet(struct engine *e, int linktype, const uint8_t *data, uint32_t
 	e->stats.packets++;
 	e->stats.bytes += wirelen;
 	uint64_t sec = ts_usec / 1000000u;
-	if (sec > e->last_expire_sec) {
+	if (sec > e->last_expire_sec && !e->p.external_expiry) {
 		e->last_expire_sec = sec;
 		flow_expire(e->flows, ts_usec);
 	}
@@ -761,6 +915,14 @@ void engine_packet(struct engine *e, int linktype, const uint8_t *data, uint32_t
 		if (!(f->flags & (FLOW_F_DECIDED | FLOW_F_KEEP_INSPECTING)) &&
 		    f->payload_pkts >= e->p.config->inspect_packets)
 			decide(e, f, p.ts_usec);
+		/* Decided, and no flow record will want its names: what it
+		 * learned is not needed any more (memory per flow). */
+		if (f->info && !e->p.flow_records &&
+		    (f->flags & (FLOW_F_DECIDED | FLOW_F_KEEP_INSPECTING | FLOW_F_DNS_LATE)) ==
+			    FLOW_F_DECIDED) {
+			flow_info_free(f->info);
+			f->info = NULL;
+		}
 	}
 	if (p.l4proto == IPPROTO_TCP)
 		track_tcp_state(e, f, &p, dir);

@@ -5,9 +5,11 @@
  * the list head); expiry pops list tails while they are idle longer than
  * the list's timeout, so each flow is looked at once when it expires.
  *
- * The hash is symmetric (the two endpoints are combined in a fixed order)
- * and seeded per table from the kernel's random source, so an attacker
- * cannot aim packets at one bucket. Flow ids are NOT seeded: they hash the
+ * The hash is symmetric (the two endpoints' hashes are added) and seeded
+ * per table from the kernel's random source, so an attacker cannot aim
+ * packets at one bucket. A lookup moves the flow to the head of its list
+ * only when it is not there already: a run of packets of one flow costs
+ * one relink. Flow ids are NOT seeded: they hash the
  * oriented tuple and the start time, so the same capture gives the same
  * ids in every run and with any number of workers. */
 #include "flow.h"
@@ -51,33 +53,26 @@ bool port_is_plainly_server(uint16_t port)
 	}
 }
 
-static uint32_t mix32(uint32_t h)
+/* One endpoint (address and port), mixed with the table's seed. */
+static uint64_t end_hash(const struct ip_addr *a, uint16_t port, uint64_t seed)
 {
-	h ^= h >> 16;
-	h *= 0x7feb352du;
-	h ^= h >> 15;
-	h *= 0x846ca68bu;
-	h ^= h >> 16;
-	return h;
+	uint64_t lo, hi;
+	memcpy(&lo, a->b, 8);
+	memcpy(&hi, a->b + 8, 8);
+	uint64_t h = (lo ^ seed) * 0x9e3779b97f4a7c15ull;
+	h = (h ^ (h >> 29) ^ hi ^ port) * 0xbf58476d1ce4e5b9ull;
+	return h ^ (h >> 31);
 }
 
-/* Symmetric: the endpoint that sorts lower goes first whatever the direction. */
+/* Symmetric: the two endpoints' hashes are added, so both directions give
+ * the same value without comparing the addresses. */
 static uint32_t tuple_hash(const struct flow_table *t, const struct ip_addr *a, uint16_t ap,
 			   const struct ip_addr *b, uint16_t bp, uint8_t proto)
 {
-	int c = addr_cmp(a, b);
-	if (c > 0 || (c == 0 && ap > bp)) {
-		const struct ip_addr *ta = a;
-		a = b;
-		b = ta;
-		uint16_t tp = ap;
-		ap = bp;
-		bp = tp;
-	}
-	uint32_t h = addr_hash(a, t->seed);
-	h = mix32(h ^ addr_hash(b, h));
-	h = mix32(h ^ ((uint32_t)ap << 16 | bp) ^ ((uint32_t)proto << 8));
-	return h;
+	uint64_t seed = (uint64_t)t->seed << 32 | t->seed;
+	uint64_t h = end_hash(a, ap, seed) + end_hash(b, bp, seed) + proto;
+	h = (h ^ (h >> 32)) * 0x94d049bb133111ebull;
+	return (uint32_t)(h >> 32);
 }
 
 static uint64_t fnv64(uint64_t h, const void *p, size_t n)
@@ -270,8 +265,10 @@ struct flow *flow_lookup(struct flow_table *t, const struct ip_addr *src, const 
 	*created = false;
 	for (struct flow *f = t->buckets[h & t->mask]; f; f = f->hnext) {
 		if (f->hash == h && key_matches(f, src, dst, sport, dport, proto, dir)) {
-			list_unlink(t, f);
-			list_push_head(t, f, f->list);
+			if (t->head[f->list] != f) {
+				list_unlink(t, f);
+				list_push_head(t, f, f->list);
+			}
 			if (now_usec > f->last_usec)
 				f->last_usec = now_usec;
 			return f;
@@ -338,6 +335,64 @@ void flow_flush(struct flow_table *t)
 		flow_remove(t, f, (f->list == FLOW_LIST_TCP_CLOSED && f->end_reason)
 					  ? (enum flow_end_reason)f->end_reason
 					  : FLOW_END_SHUTDOWN);
+}
+
+/* The table whose list `l` has the least recently seen tail (lower index
+ * on a tie), or -1 when the list is empty in every table. */
+static int oldest_tail(struct flow_table *const *t, size_t n, int l)
+{
+	int best = -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct flow *f = t[i]->tail[l];
+		if (f && (best < 0 || f->last_usec < t[best]->tail[l]->last_usec))
+			best = (int)i;
+	}
+	return best;
+}
+
+size_t flow_expire_tables(struct flow_table *const *t, size_t n, uint64_t now_usec)
+{
+	size_t ended = 0;
+	for (int l = 0; l < FLOW_LIST_COUNT; l++) {
+		int i;
+		while ((i = oldest_tail(t, n, l)) >= 0 &&
+		       t[i]->tail[l]->last_usec + t[i]->timeout_usec[l] <= now_usec) {
+			flow_remove(t[i], t[i]->tail[l], FLOW_END_TIMEOUT);
+			ended++;
+		}
+	}
+	return ended;
+}
+
+void flow_flush_tables(struct flow_table *const *t, size_t n)
+{
+	for (;;) {
+		struct flow_table *bt = NULL;
+		struct flow *best = NULL;
+		for (int l = 0; l < FLOW_LIST_COUNT; l++) {
+			int i = oldest_tail(t, n, l);
+			if (i >= 0 && (!best || t[i]->tail[l]->last_usec < best->last_usec)) {
+				bt = t[i];
+				best = t[i]->tail[l];
+			}
+		}
+		if (!best)
+			return;
+		flow_remove(bt, best, (best->list == FLOW_LIST_TCP_CLOSED && best->end_reason)
+					      ? (enum flow_end_reason)best->end_reason
+					      : FLOW_END_SHUTDOWN);
+	}
+}
+
+uint64_t flow_next_deadline(const struct flow_table *t)
+{
+	uint64_t next = UINT64_MAX;
+	for (int l = 0; l < FLOW_LIST_COUNT; l++) {
+		const struct flow *f = t->tail[l];
+		if (f && f->last_usec + t->timeout_usec[l] < next)
+			next = f->last_usec + t->timeout_usec[l];
+	}
+	return next;
 }
 
 void flow_table_free(struct flow_table *t)

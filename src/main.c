@@ -19,8 +19,10 @@
 #include "dns_cache.h"
 #include "engine.h"
 #include "output.h"
+#include "privdrop.h"
 #include "ruleset.h"
 #include "signatures.h"
+#include "workers.h"
 
 #ifndef SIGDIR_DEFAULT
 #define SIGDIR_DEFAULT "/usr/local/share/applemon/signatures"
@@ -31,7 +33,12 @@ enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 struct options {
 	const char *read_file;
-	const char *iface;
+	const char *ifaces[CAPTURE_IFACES_MAX];   /* -i, repeated; else [capture] interface */
+	size_t n_ifaces;
+	unsigned workers;                          /* --workers; 0: [capture] workers */
+	const char *user;                          /* -u; else [capture] user */
+	const char *chroot_dir;                    /* --chroot; else [capture] chroot */
+	bool immediate;                            /* --immediate */
 	const char *bpf;
 	const char *config_file;
 	const char *sig_dir;
@@ -43,18 +50,18 @@ struct options {
 	bool check_only;
 };
 
-static struct capture *active_capture;
-static struct engine *active_engine;    /* for the status endpoint */
+static struct workers *active_workers;   /* for signals and the status endpoint */
 
 static void usage(FILE *out)
 {
-	fputs("usage: applemon [options] -r FILE | -i IFACE\n"
+	fputs("usage: applemon [options] -r FILE | -i IFACE [-i IFACE...]\n"
 	      "\n"
 	      "Watches traffic for hosts that reach Apple services and writes an alert\n"
 	      "for each such connection.\n"
 	      "\n"
 	      "  -r, --read FILE        read a capture file (pcap or pcapng; - for stdin)\n"
-	      "  -i, --interface IFACE  capture live from IFACE\n"
+	      "  -i, --interface IFACE  capture live from IFACE; repeat for several (a tap's\n"
+	      "                         two directions)\n"
 	      "  -f, --filter EXPR      only look at packets matching the BPF filter EXPR\n"
 	      "  -c, --config FILE      read the configuration file FILE (INI)\n"
 	      "  -S, --signatures DIR   signature folder (default: the installed one,\n"
@@ -65,6 +72,10 @@ static void usage(FILE *out)
 	      "                         without -o or [output] sections: standard output\n"
 	      "      --flows            also write one flow record per flow\n"
 	      "      --sensor NAME      sensor name in every record (default: host name)\n"
+	      "      --workers N        packet-processing threads (default: one per core)\n"
+	      "  -u, --user USER        run as USER once the capture is open\n"
+	      "      --chroot DIR       with -u: also confine the process to DIR\n"
+	      "      --immediate        live: hand over every packet at once, not per ring block\n"
 	      "  -t, --check            load configuration and signatures, report, exit\n"
 	      "  -q, --quiet            no summary on standard error\n"
 	      "  -h, --help             this text\n"
@@ -77,7 +88,7 @@ static void usage(FILE *out)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_FLOWS = 256, OPT_SENSOR };
+	enum { OPT_FLOWS = 256, OPT_SENSOR, OPT_WORKERS, OPT_CHROOT, OPT_IMMEDIATE };
 	static const struct option longopts[] = {
 		{ "read", required_argument, NULL, 'r' },
 		{ "interface", required_argument, NULL, 'i' },
@@ -87,6 +98,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "flows", no_argument, NULL, OPT_FLOWS },
 		{ "sensor", required_argument, NULL, OPT_SENSOR },
+		{ "workers", required_argument, NULL, OPT_WORKERS },
+		{ "user", required_argument, NULL, 'u' },
+		{ "chroot", required_argument, NULL, OPT_CHROOT },
+		{ "immediate", no_argument, NULL, OPT_IMMEDIATE },
 		{ "check", no_argument, NULL, 't' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -94,10 +109,31 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
-	while ((ch = getopt_long(argc, argv, "r:i:f:c:S:o:tqhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "r:i:f:c:S:o:u:tqhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'r': o->read_file = optarg; break;
-		case 'i': o->iface = optarg; break;
+		case 'i':
+			if (o->n_ifaces == CAPTURE_IFACES_MAX) {
+				fprintf(stderr, "applemon: at most %d interfaces\n", CAPTURE_IFACES_MAX);
+				return EXIT_USAGE;
+			}
+			o->ifaces[o->n_ifaces++] = optarg;
+			break;
+		case OPT_WORKERS: {
+			char *end;
+			errno = 0;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || n < 1 || n > WORKERS_MAX) {
+				fprintf(stderr, "applemon: --workers %s: give 1 to %d\n", optarg,
+					WORKERS_MAX);
+				return EXIT_USAGE;
+			}
+			o->workers = (unsigned)n;
+			break;
+		}
+		case 'u': o->user = optarg; break;
+		case OPT_CHROOT: o->chroot_dir = optarg; break;
+		case OPT_IMMEDIATE: o->immediate = true; break;
 		case 'f': o->bpf = optarg; break;
 		case 'c': o->config_file = optarg; break;
 		case 'S': o->sig_dir = optarg; break;
@@ -121,10 +157,43 @@ static int parse_options(int argc, char **argv, struct options *o)
 		fprintf(stderr, "applemon: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (!o->check_only && !o->read_file == !o->iface) {
+	if (o->read_file && o->n_ifaces) {
 		fprintf(stderr, "applemon: give exactly one of -r FILE or -i IFACE (see --help)\n");
 		return EXIT_USAGE;
 	}
+	return 0;
+}
+
+/* Without -r or -i: the interfaces of [capture] interface, split at
+ * commas and blanks (the list lives in `buf`). */
+static int choose_input(struct options *o, const struct config *cfg, char *buf, size_t size)
+{
+	if (!o->read_file && !o->n_ifaces) {
+		snprintf(buf, size, "%s", cfg->interface);
+		for (char *save = NULL, *tok = strtok_r(buf, ", \t", &save); tok;
+		     tok = strtok_r(NULL, ", \t", &save)) {
+			if (o->n_ifaces == CAPTURE_IFACES_MAX) {
+				fprintf(stderr, "applemon: [capture] interface: at most %d\n",
+					CAPTURE_IFACES_MAX);
+				return EXIT_USAGE;
+			}
+			o->ifaces[o->n_ifaces++] = tok;
+		}
+	}
+	if (!o->read_file && !o->n_ifaces) {
+		fprintf(stderr, "applemon: give exactly one of -r FILE or -i IFACE (see --help)\n");
+		return EXIT_USAGE;
+	}
+	if (!o->user && cfg->user[0])
+		o->user = cfg->user;
+	if (!o->chroot_dir && cfg->chroot_dir[0])
+		o->chroot_dir = cfg->chroot_dir;
+	if (o->chroot_dir && !o->user) {
+		fprintf(stderr, "applemon: a chroot needs a user to become (-u or [capture] user)\n");
+		return EXIT_USAGE;
+	}
+	if (!o->workers)
+		o->workers = cfg->workers ? cfg->workers : workers_default_count();
 	return 0;
 }
 
@@ -180,19 +249,15 @@ static bool on_reload(void *ctx, char *err, size_t errlen)
 static void on_counters(void *ctx, struct output_counters *c)
 {
 	(void)ctx;
-	struct capture *cap = active_capture;
-	struct engine *e = active_engine;
-	if (e) {
-		const struct engine_stats *s = engine_get_stats(e);
-		c->packets = s->packets;
-		c->bytes = s->bytes;
-		c->decode_errors = s->decode.errors;
-		c->flows = engine_flow_stats(e)->created;
-	}
-	if (cap) {
-		struct capture_stats cs;
-		capture_get_stats(cap, &cs);
-		c->kernel_drops = cs.kernel_drops;
+	struct workers *w = active_workers;
+	if (w) {
+		struct workers_stats ws;
+		workers_get_stats(w, &ws);
+		c->packets = ws.engine.packets;
+		c->bytes = ws.engine.bytes;
+		c->decode_errors = ws.engine.decode.errors;
+		c->flows = ws.flows.created;
+		c->kernel_drops = ws.capture.kernel_drops;
 	}
 }
 
@@ -229,9 +294,12 @@ static bool start_outputs(struct output *out, const struct options *o, const str
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	if (active_capture)
-		capture_stop(active_capture);
+	if (!active_workers)
+		return;
+	if (sig == SIGUSR1)
+		workers_report(active_workers);
+	else
+		workers_stop(active_workers);
 }
 
 static void install_signals(void)
@@ -242,12 +310,7 @@ static void install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-}
-
-static void on_packet(void *ctx, int linktype, const uint8_t *data, uint32_t caplen,
-		      uint32_t wirelen, uint64_t ts_usec)
-{
-	engine_packet(ctx, linktype, data, caplen, wirelen, ts_usec);
+	sigaction(SIGUSR1, &sa, NULL);
 }
 
 static double now_seconds(void)
@@ -257,12 +320,13 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void print_summary(struct engine *e, struct capture *cap, struct output *out, double elapsed)
+static void print_summary(struct workers *w, struct output *out, double elapsed, bool opt_read_file)
 {
-	const struct engine_stats *s = engine_get_stats(e);
-	const struct flow_stats *fs = engine_flow_stats(e);
-	struct capture_stats cs;
-	capture_get_stats(cap, &cs);
+	struct workers_stats ws;
+	workers_get_stats(w, &ws);
+	const struct engine_stats *s = &ws.engine;
+	const struct flow_stats *fs = &ws.flows;
+	const struct capture_stats cs = ws.capture;
 	fprintf(stderr,
 		"applemon: %llu packets, %llu bytes, %llu flows, %llu alerts, %llu decode errors, "
 		"%.3f s (%llu repeat alerts suppressed)\n",
@@ -282,6 +346,19 @@ static void print_summary(struct engine *e, struct capture *cap, struct output *
 		(unsigned long long)s->decode.tunnelled, (unsigned long long)s->dns_messages,
 		(unsigned long long)s->dns_malformed, (unsigned long long)s->tls_client_hellos,
 		(unsigned long long)s->quic_client_hellos, (unsigned long long)s->http_requests);
+	if (ws.n_workers > 1) {
+		fprintf(stderr, "applemon: %u workers, packets each:", ws.n_workers);
+		for (unsigned i = 0; i < ws.n_workers; i++)
+			fprintf(stderr, " %llu", (unsigned long long)ws.worker_packets[i]);
+		if (opt_read_file)
+			fprintf(stderr,
+				"; reader paused %llu times to end idle flows, waited %llu times "
+				"for the workers; workers waited %llu times for capture order",
+				(unsigned long long)ws.expiry_pauses,
+				(unsigned long long)ws.reader_waits,
+				(unsigned long long)ws.order_waits);
+		fputc('\n', stderr);
+	}
 	if (cs.kernel_drops || cs.iface_drops)
 		fprintf(stderr, "applemon: DROPPED %llu packets in the kernel, %llu at the interface\n",
 			(unsigned long long)cs.kernel_drops, (unsigned long long)cs.iface_drops);
@@ -310,6 +387,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "applemon: %s\n", err);
 		config_free(&cfg);
 		return EXIT_USAGE;
+	}
+	char iface_list[sizeof(cfg.interface)];
+	if (!opt.check_only && (rc = choose_input(&opt, &cfg, iface_list, sizeof(iface_list)))) {
+		config_free(&cfg);
+		return rc;
 	}
 	if (opt.sensor)
 		snprintf(cfg.sensor_name, sizeof(cfg.sensor_name), "%s", opt.sensor);
@@ -363,49 +445,52 @@ int main(int argc, char **argv)
 		return out && dc ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 
-	struct capture_opts co = {
-		.file = opt.read_file,
-		.iface = opt.iface,
-		.bpf = opt.bpf ? opt.bpf : (cfg.bpf[0] ? cfg.bpf : NULL),
-		.snaplen = (int)cfg.snaplen,
-		.promisc = cfg.promisc,
+	struct workers_params wp = {
+		.config = &cfg, .sigs = sigs, .policy = cfg.policy, .dns_cache = dc,
+		.output = out, .flow_records = opt.flows, .n_workers = opt.workers,
+		.stats_interval = cfg.stats_interval,
+		.capture = {
+			.file = opt.read_file,
+			.n_ifaces = opt.n_ifaces,
+			.bpf = opt.bpf ? opt.bpf : (cfg.bpf[0] ? cfg.bpf : NULL),
+			.snaplen = (int)cfg.snaplen,
+			.promisc = cfg.promisc,
+			.immediate = opt.immediate || cfg.immediate,
+			.ring_mb = cfg.ring_size,
+		},
 	};
+	memcpy(wp.capture.ifaces, opt.ifaces, sizeof(opt.ifaces));
 	int status = 0;
-	struct capture *cap = capture_open(&co, err, sizeof(err));
-	struct engine *eng = NULL;
-	if (!cap) {
+	/* The capture handles are opened here, with whatever privileges we
+	 * have; then they are given up, before the first packet. */
+	struct workers *w = workers_open(&wp, err, sizeof(err));
+	if (!w) {
 		fprintf(stderr, "applemon: %s\n", err);
 		status = strstr(err, "filter") ? EXIT_USAGE : EXIT_RUNTIME;
 		goto done;
 	}
-	struct engine_params ep = {
-		.config = &cfg, .sigs = sigs, .policy = cfg.policy, .dns_cache = dc,
-		.output = out, .flow_records = opt.flows,
-	};
-	eng = engine_new(&ep);
-	if (!eng) {
-		fprintf(stderr, "applemon: out of memory creating the flow table\n");
+	if (opt.user && !privdrop(opt.user, opt.chroot_dir, err, sizeof(err))) {
+		fprintf(stderr, "applemon: %s\n", err);
 		status = EXIT_RUNTIME;
 		goto done;
 	}
-	active_capture = cap;
-	active_engine = eng;
+	active_workers = w;
 	install_signals();
 	double t0 = now_seconds();
-	bool clean = capture_run(cap, on_packet, eng, err, sizeof(err));
-	engine_finish(eng);
+	bool clean = workers_run(w, err, sizeof(err));
 	double elapsed = now_seconds() - t0;
-	active_capture = NULL;
 	output_close(out);   /* deliver what waits, up to [delivery] flush_timeout */
 	if (!opt.quiet)
-		print_summary(eng, cap, out, elapsed);
+		print_summary(w, out, elapsed, opt.read_file != NULL);
+	active_workers = NULL;
 	if (!clean) {
-		fprintf(stderr, "applemon: %s: %s\n", opt.read_file ? opt.read_file : opt.iface, err);
+		fprintf(stderr, "applemon: %s: %s\n", opt.read_file ? opt.read_file : opt.ifaces[0],
+			err);
 		status = EXIT_RUNTIME;
 	}
 done:
-	engine_free(eng);
-	capture_close(cap);
+	active_workers = NULL;
+	workers_free(w);
 	output_free(out);
 	dns_cache_free(dc);
 	ruleset_shutdown();

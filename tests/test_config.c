@@ -374,6 +374,45 @@ START_TEST(files)
 }
 END_TEST
 
+/* [capture]: live capture, workers and privileges. */
+START_TEST(capture_keys)
+{
+	struct config c;
+	config_init(&c);
+	ck_assert_uint_eq(c.workers, 0);             /* one per core */
+	ck_assert_uint_eq(c.ring_size, 64);
+	ck_assert(!c.immediate);
+	ck_assert_str_eq(c.user, "");
+	ck_assert_str_eq(c.chroot_dir, "");
+	ck_assert_uint_eq(c.stats_interval, 60);
+	load_ok(&c, "[capture]\n"
+		    "interface = tap0, tap1\n"
+		    "workers = 4\n"
+		    "ring_size = 256\n"
+		    "immediate = yes\n"
+		    "user = applemon\n"
+		    "chroot = /var/empty\n"
+		    "stats_interval = 0\n");
+	ck_assert_str_eq(c.interface, "tap0, tap1");
+	ck_assert_uint_eq(c.workers, 4);
+	ck_assert_uint_eq(c.ring_size, 256);
+	ck_assert(c.immediate);
+	ck_assert_str_eq(c.user, "applemon");
+	ck_assert_str_eq(c.chroot_dir, "/var/empty");
+	ck_assert_uint_eq(c.stats_interval, 0);
+	config_free(&c);
+
+	assert_bad("[capture]\nworkers = 65\n", 2, "out of range");
+	assert_bad("[capture]\nworkers = two\n", 2, "not a whole number");
+	assert_bad("[capture]\nring_size = 0\n", 2, "out of range");
+	assert_bad("[capture]\nring_size = 2048\n", 2, "out of range");
+	assert_bad("[capture]\nimmediate = sometimes\n", 2, "not true or false");
+	assert_bad("[capture]\nuser =\n", 2, "empty value");
+	assert_bad("[capture]\nchroot =\n", 2, "empty value");
+	assert_bad("[capture]\nstats_interval = 86401\n", 2, "out of range");
+}
+END_TEST
+
 /* ---- the shipped sample -------------------------------------------------- */
 
 static char *read_sample(void)
@@ -494,6 +533,7 @@ static Suite *make_suite(void)
 	tcase_add_test(t, booleans_and_bounds);
 	tcase_add_test(t, files);
 	tcase_add_test(t, delivery_keys);
+	tcase_add_test(t, capture_keys);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("mistakes");

@@ -1,4 +1,6 @@
 /* The DNS correlation cache: TTL clamping, expiry, updates and the bound. */
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dns_cache.h"
@@ -95,6 +97,82 @@ START_TEST(long_names_are_cut_not_overflowed)
 }
 END_TEST
 
+/* A lookup changes no entry: an expired one is a miss, and stays a miss
+ * (or comes back when answered again) whatever the order of lookups. */
+START_TEST(lookups_only_read)
+{
+	struct dns_cache *c = dns_cache_new(16, 10, 3600);
+	struct ip_addr a = addr_n(1);
+	dns_cache_insert(c, &a, "mesu.apple.com", SVC_SOFTWARE_UPDATE, 10, 0);
+	ck_assert(!dns_cache_lookup(c, &a, 11 * SEC, NULL));
+	ck_assert(dns_cache_lookup(c, &a, 9 * SEC, NULL));   /* an earlier time still hits */
+	struct dns_cache_stats st;
+	dns_cache_get_stats(c, &st);
+	ck_assert_uint_eq(st.entries, 1);
+	ck_assert_uint_eq(st.expired, 1);
+	dns_cache_insert(c, &a, "mesu.apple.com", SVC_SOFTWARE_UPDATE, 10, 20 * SEC);
+	ck_assert(dns_cache_lookup(c, &a, 25 * SEC, NULL));
+	dns_cache_get_stats(c, &st);
+	ck_assert_uint_eq(st.entries, 1);
+	ck_assert_uint_eq(st.updates, 1);
+	dns_cache_free(c);
+}
+END_TEST
+
+/* Workers share one cache: threads inserting and looking up at once keep
+ * it within its bound and every hit names the address's own answer. */
+#define THREADS 4
+#define ROUNDS 20000
+
+struct hammer {
+	struct dns_cache *c;
+	unsigned id;
+	unsigned bad;
+};
+
+static void *hammer_cache(void *arg)
+{
+	struct hammer *h = arg;
+	char name[64], want[64];
+	for (unsigned i = 0; i < ROUNDS; i++) {
+		uint32_t n = (i * 7919u + h->id * 104729u) % 5000u;
+		struct ip_addr a = addr_n(n);
+		if (i % 3 == 0) {
+			snprintf(name, sizeof(name), "h%u.icloud.com", n);
+			dns_cache_insert(h->c, &a, name, SVC_ICLOUD, 300, i);
+		} else {
+			struct dns_cache_hit hit;
+			snprintf(want, sizeof(want), "h%u.icloud.com", n);
+			if (dns_cache_lookup(h->c, &a, i, &hit) &&
+			    (strcmp(hit.name, want) != 0 || hit.service != SVC_ICLOUD))
+				h->bad++;
+		}
+	}
+	return NULL;
+}
+
+START_TEST(threads_share_it_safely)
+{
+	struct dns_cache *c = dns_cache_new(1024, 60, 3600);
+	pthread_t th[THREADS];
+	struct hammer hs[THREADS];
+	for (unsigned i = 0; i < THREADS; i++) {
+		hs[i] = (struct hammer){ .c = c, .id = i };
+		ck_assert_int_eq(pthread_create(&th[i], NULL, hammer_cache, &hs[i]), 0);
+	}
+	for (unsigned i = 0; i < THREADS; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert_uint_eq(hs[i].bad, 0);
+	}
+	struct dns_cache_stats st;
+	dns_cache_get_stats(c, &st);
+	ck_assert_uint_le(st.entries, 1024);
+	ck_assert_uint_eq(st.inserts + st.updates, (uint64_t)THREADS * ((ROUNDS + 2) / 3));
+	ck_assert_uint_gt(st.hits, 0);
+	dns_cache_free(c);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("dns_cache");
@@ -104,6 +182,8 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, reanswer_updates_in_place);
 	tcase_add_test(tc, flood_stays_within_capacity);
 	tcase_add_test(tc, long_names_are_cut_not_overflowed);
+	tcase_add_test(tc, lookups_only_read);
+	tcase_add_test(tc, threads_share_it_safely);
 	suite_add_tcase(s, tc);
 	return s;
 }

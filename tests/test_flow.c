@@ -187,6 +187,121 @@ START_TEST(many_flows_reuse_memory)
 }
 END_TEST
 
+/* ---- several tables as one (the workers of a capture file) ------------- */
+
+struct release_log {
+	size_t n;
+	uint64_t ids[4096];
+	uint8_t reasons[4096];
+};
+
+static void log_release(void *ctx, struct flow *f)
+{
+	struct release_log *l = ctx;
+	if (l->n < 4096) {
+		l->ids[l->n] = f->id;
+		l->reasons[l->n] = f->end_reason;
+	}
+	l->n++;
+}
+
+static uint32_t rnd(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
+	return (uint32_t)(*s >> 33);
+}
+
+/* Replays one random traffic pattern - TCP and UDP flows opening, talking,
+ * closing and going idle across seconds - into one table, and into
+ * `n` tables (each flow's packets to the table its address pair picks),
+ * ending idle flows at each new second and all of them at the end. */
+static void replay(struct flow_table **t, size_t n, struct release_log *log)
+{
+	uint64_t seed = 42;
+	uint64_t last_sec = 0;
+	for (uint64_t i = 0; i < 6000; i++) {
+		uint64_t now = 1000 * SEC + i * 37000;      /* strictly increasing */
+		if (now / SEC > last_sec) {
+			last_sec = now / SEC;
+			if (n == 1)
+				flow_expire(t[0], now);
+			else
+				flow_expire_tables(t, n, now);
+		}
+		uint32_t r = rnd(&seed);
+		struct ip_addr c = A, srv = B;
+		c.b[15] = (uint8_t)(r % 23);
+		srv.b[15] = (uint8_t)(r / 23 % 7);
+		uint16_t cport = (uint16_t)(40000 + r / 161 % 5);
+		uint8_t proto = (r >> 20) & 1 ? 6 : 17;
+		uint8_t flags = proto == 6 ? ((r >> 21) % 9 == 0 ? 0x11 : (r >> 21) % 13 == 0 ? 0x04 : 0x10) : 0;
+		size_t k = n == 1 ? 0 : (size_t)((c.b[15] * 31u + srv.b[15]) % n);
+		enum flow_dir dir;
+		bool created;
+		struct flow *f = (r >> 25) & 1
+			? flow_lookup(t[k], &c, &srv, cport, 443, proto, flags, now, &dir, &created)
+			: flow_lookup(t[k], &srv, &c, 443, cport, proto, flags, now, &dir, &created);
+		ck_assert_ptr_nonnull(f);
+		if (proto == 6 && (flags & 0x04))
+			flow_mark_closed(t[k], f, FLOW_END_RST);
+	}
+	if (n == 1)
+		flow_flush(t[0]);
+	else
+		flow_flush_tables(t, n);
+	ck_assert_uint_lt(log->n, 4096);
+}
+
+START_TEST(tables_expire_and_flush_as_one)
+{
+	setup_addrs();
+	struct release_log *one = calloc(1, sizeof(*one)), *many = calloc(1, sizeof(*many));
+	struct flow_timeouts shortish = { .tcp = 60, .tcp_closed = 5, .udp = 20, .other = 10 };
+	struct flow_table *t1[1] = { flow_table_new(100000, &shortish, log_release, one) };
+	struct flow_table *t3[3];
+	for (int i = 0; i < 3; i++)
+		t3[i] = flow_table_new(100000, &shortish, log_release, many);
+	replay(t1, 1, one);
+	replay(t3, 3, many);
+	ck_assert_uint_gt(one->n, 100);
+	ck_assert_uint_eq(one->n, many->n);
+	for (size_t i = 0; i < one->n; i++) {
+		ck_assert_msg(one->ids[i] == many->ids[i] && one->reasons[i] == many->reasons[i],
+			      "release %zu differs", i);
+	}
+	/* timeouts happened during the replay, not only at the flush */
+	size_t timeouts_seen = 0;
+	for (size_t i = 0; i < one->n; i++)
+		timeouts_seen += one->reasons[i] == FLOW_END_TIMEOUT;
+	ck_assert_uint_gt(timeouts_seen, 10);
+	flow_table_free(t1[0]);
+	for (int i = 0; i < 3; i++)
+		flow_table_free(t3[i]);
+	free(one);
+	free(many);
+}
+END_TEST
+
+START_TEST(next_deadline_is_the_earliest_tail)
+{
+	setup_addrs();
+	struct flow_table *t = flow_table_new(100, &timeouts, NULL, NULL);
+	ck_assert_uint_eq(flow_next_deadline(t), UINT64_MAX);
+	enum flow_dir dir;
+	bool created;
+	flow_lookup(t, &A, &B, 1000, 443, 6, 0x02, 5 * SEC, &dir, &created);
+	ck_assert_uint_eq(flow_next_deadline(t), 5 * SEC + 3600 * SEC);
+	struct flow *u = flow_lookup(t, &A, &B, 1001, 53, 17, 0, 6 * SEC, &dir, &created);
+	ck_assert_uint_eq(flow_next_deadline(t), 6 * SEC + 120 * SEC);
+	flow_mark_closed(t, flow_lookup(t, &A, &B, 1000, 443, 6, 0x10, 7 * SEC, &dir, &created),
+			 FLOW_END_FIN);
+	ck_assert_uint_eq(flow_next_deadline(t), 7 * SEC + 10 * SEC);
+	ck_assert_uint_eq(flow_expire(t, 7 * SEC + 10 * SEC), 1);
+	ck_assert_uint_eq(flow_next_deadline(t), u->last_usec + 120 * SEC);
+	flow_table_free(t);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("flow");
@@ -199,6 +314,8 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, full_table_evicts_least_recently_seen);
 	tcase_add_test(tc, flow_ids_are_stable_across_tables);
 	tcase_add_test(tc, many_flows_reuse_memory);
+	tcase_add_test(tc, tables_expire_and_flush_as_one);
+	tcase_add_test(tc, next_deadline_is_the_earliest_tail);
 	suite_add_tcase(s, tc);
 	return s;
 }
