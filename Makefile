@@ -3,7 +3,9 @@
 #   make check      build and run every test (unit, integration, corpus tier)
 #   make run        replay the bundled demo capture with the shipped signatures
 #   make install    PREFIX=/usr/local DESTDIR=
-#   make check SANITIZE=1   the same tests under ASan + UBSan
+#   make check SANITIZE=1   the same tests under ASan + UBSan (reports fail the run)
+#   make fuzz       libFuzzer targets fuzz/fuzz_*.c, FUZZ_SECONDS each (clang)
+#   make memcheck   valgrind memcheck over a sample of the captures
 #   make bench      throughput vs a bare libpcap loop and ndpiReader (BENCH_ARGS=--mb 400)
 
 PREFIX  ?= /usr/local
@@ -23,6 +25,15 @@ ifeq ($(SANITIZE),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
 BUILD   ?= build-san
+# A report stops the process with status 86 (an expected exit status of 1
+# would hide the default 1); ASan's reports go to files under SAN_LOG, since
+# tests often discard stderr (GCC's UBSan ignores log_path: its reports are
+# found in the stderr the tests keep). `make check` fails when there is any
+# (tests/sanitizer-reports prints them).
+SAN_LOG  = $(CURDIR)/tests/out/sanitizer
+export ASAN_OPTIONS  = detect_leaks=1:halt_on_error=1:exitcode=86:log_path=$(SAN_LOG)/asan
+export UBSAN_OPTIONS = halt_on_error=1:print_stacktrace=1:exitcode=86:log_path=$(SAN_LOG)/ubsan
+$(shell mkdir -p $(SAN_LOG))
 endif
 BUILD   ?= build
 
@@ -36,8 +47,8 @@ LIB_OBJS  = $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 TEST_SRCS = $(wildcard tests/test_*.c)
 TEST_BINS = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: FORCE all deps check unit integration delivery corpus run install clean pcaps fuzz bench \
-	workers live
+.PHONY: FORCE all deps check unit regress integration faults delivery corpus run install clean pcaps fuzz \
+	fuzz-build memcheck bench workers live
 
 all: applemon
 
@@ -62,9 +73,14 @@ $(BUILD)/libapplemon.a: $(LIB_OBJS)
 $(BUILD)/applemon: $(BUILD)/main.o $(BUILD)/libapplemon.a
 	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(PKG_LIBS)
 
+# ./applemon is replaced, not overwritten, so a copy that is running (a
+# test elsewhere in the tree) does not stop the build. The sanitizer build
+# leaves it alone: its tests run $(BUILD)/applemon.
 applemon: deps
 	$(MAKE) --no-print-directory $(BUILD)/applemon
-	cp $(BUILD)/applemon applemon
+ifneq ($(SANITIZE),1)
+	cp $(BUILD)/applemon applemon.new && mv -f applemon.new applemon
+endif
 
 $(BUILD) $(BUILD)/tests:
 	mkdir -p $@
@@ -81,7 +97,10 @@ unit: deps
 	@set -e; for t in $(TEST_BINS); do echo "== $$t"; CK_FORK=yes $$t; done
 
 integration: applemon
-	tests/integration.sh ./applemon
+	tests/integration.sh $(BUILD)/applemon
+
+faults: applemon
+	tests/faults.sh $(BUILD)/applemon
 
 # Operations (status endpoint, SIGHUP reload and reopen), and alert delivery
 # against a real rsyslog on loopback (root; says SKIP without).
@@ -90,7 +109,7 @@ delivery: applemon
 	tests/delivery.py $(BUILD)/applemon
 
 corpus: applemon
-	tests/corpus.sh ./applemon
+	tests/corpus.sh $(BUILD)/applemon
 
 # Several workers on a file write what one writes (pcaps/ and the corpus).
 workers: applemon
@@ -107,21 +126,83 @@ bench: applemon
 	scripts/bench --applemon $(BUILD)/applemon $(BENCH_ARGS)
 
 check: deps
+ifeq ($(SANITIZE),1)
+	rm -f $(SAN_LOG)/*
+endif
 	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory regress
 	$(MAKE) --no-print-directory integration
+	$(MAKE) --no-print-directory faults
 	$(MAKE) --no-print-directory delivery
 	$(MAKE) --no-print-directory corpus
 	$(MAKE) --no-print-directory workers
 	$(MAKE) --no-print-directory live
+ifeq ($(SANITIZE),1)
+	tests/sanitizer-reports $(SAN_LOG)
+endif
 
 run: applemon
 	./applemon -S signatures -r pcaps/demo.pcap
 
 install: applemon
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SIGDIR) $(DESTDIR)$(ETCDIR)
-	install -m 0755 applemon $(DESTDIR)$(BINDIR)/applemon
+	install -m 0755 $(BUILD)/applemon $(DESTDIR)$(BINDIR)/applemon
 	install -m 0644 signatures/*.sig $(DESTDIR)$(SIGDIR)/
 	install -m 0644 applemon.conf.sample $(DESTDIR)$(ETCDIR)/applemon.conf.sample
 
+# The fuzz targets' entry points, linked with fuzz/replay.c by $(CC): `make
+# check` replays every fixed finding (tests/regress/TARGET/) and seeds made
+# from pcaps/ through them, so the harnesses build and run without clang.
+REPLAY_BINS = $(patsubst fuzz/fuzz_%.c,$(BUILD)/fuzz/replay_%,$(wildcard fuzz/fuzz_*.c))
+
+$(BUILD)/fuzz:
+	mkdir -p $@
+
+$(BUILD)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay.c fuzz/fuzz.h $(BUILD)/libapplemon.a | $(BUILD)/fuzz
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ fuzz/replay.c $< $(BUILD)/libapplemon.a \
+		$(LDFLAGS) $(PKG_LIBS)
+
+regress: deps
+	$(MAKE) --no-print-directory $(REPLAY_BINS)
+	tests/regress.sh $(BUILD)/fuzz
+
+# Fuzzing: libFuzzer targets fuzz/fuzz_*.c with ASan + UBSan, built with
+# clang (`scripts/install-deps fuzz`; `make check` does not need it) into
+# build-fuzz/. Seeds come from the captures (scripts/fuzz-seeds); each target
+# runs FUZZ_SECONDS; findings are left in build-fuzz/findings/TARGET/.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD    = build-fuzz
+FUZZ_CFLAGS   = -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+                -Wformat=2 -Wvla -Iinclude -pthread -fno-omit-frame-pointer \
+                -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_TARGETS ?= $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_OBJS     = $(LIB_SRCS:src/%.c=$(FUZZ_BUILD)/obj/%.o)
+
+$(FUZZ_BUILD)/obj:
+	mkdir -p $@
+
+$(FUZZ_BUILD)/obj/%.o: src/%.c $(wildcard include/*.h) | $(FUZZ_BUILD)/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/libapplemon.a: $(FUZZ_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_BUILD)/libapplemon.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< \
+		$(FUZZ_BUILD)/libapplemon.a $(PKG_LIBS)
+
+fuzz-build:
+	@scripts/install-deps fuzz
+	$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+
+fuzz: fuzz-build
+	scripts/fuzz-seeds $(FUZZ_BUILD)/seeds
+	scripts/fuzz-run $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Valgrind memcheck of the plain build over a sample of the captures.
+memcheck: applemon
+	scripts/memcheck $(BUILD)/applemon
+
 clean:
-	rm -rf build build-san applemon
+	rm -rf build build-san build-fuzz applemon

@@ -373,6 +373,38 @@ static void default_sensor_name(struct config *cfg)
 		snprintf(cfg->sensor_name, sizeof(cfg->sensor_name), "applemon");
 }
 
+/* The DNS correlation cache at its bound: a flood of answers replaces
+ * entries still inside their TTL instead of growing the table. */
+static void print_dns_cache(struct dns_cache *dc)
+{
+	struct dns_cache_stats s;
+	dns_cache_get_stats(dc, &s);
+	fprintf(stderr,
+		"applemon: DNS cache %u of %u addresses, %llu remembered, %llu replaced before "
+		"their TTL ran out\n",
+		(unsigned)s.entries, (unsigned)s.capacity, (unsigned long long)s.inserts,
+		(unsigned long long)s.replaced_full);
+}
+
+/* Records that never reached a sink: dropped by a sink (write error, full
+ * spool, failed datagram) or by the queue to delivery. The run's result is
+ * incomplete, so the exit status says so (1) even when the capture was
+ * read to its end. */
+static void check_lost(const struct output *out, int *status)
+{
+	struct output_sink_stats st[16];
+	size_t n = output_stats(out, st, sizeof(st) / sizeof(st[0]));
+	uint64_t lost = output_queue_dropped(out);
+	for (size_t i = 0; i < n; i++)
+		lost += st[i].dropped;
+	if (!lost)
+		return;
+	fprintf(stderr, "applemon: %llu records could not be delivered\n",
+		(unsigned long long)lost);
+	if (*status == 0)
+		*status = EXIT_RUNTIME;
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt = { 0 };
@@ -488,6 +520,9 @@ int main(int argc, char **argv)
 			err);
 		status = EXIT_RUNTIME;
 	}
+	if (!opt.quiet)
+		print_dns_cache(dc);
+	check_lost(out, &status);
 done:
 	active_workers = NULL;
 	workers_free(w);

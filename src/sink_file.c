@@ -3,7 +3,9 @@
  * Each message is written with one stdio call, so a reader tailing the
  * file never sees half a record. SIGHUP reopens the file by name (after
  * log rotation). A write error is counted and reported once; the message
- * is dropped (a full disk will not be helped by waiting in memory). */
+ * is dropped (a full disk will not be helped by waiting in memory). stdio
+ * buffers, so a message counts as delivered only once the batch's fflush
+ * succeeded: a full disk usually shows there, not in fwrite. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,26 +42,38 @@ static bool file_start(struct sink *s, char *err, size_t errlen)
 	return true;
 }
 
+/* n messages taken from the backlog are lost: count, report once. */
+static void file_failed(struct sink *s, struct file_sink *f, uint64_t n)
+{
+	atomic_fetch_add(&s->c.errors, 1);
+	atomic_fetch_add(&s->c.dropped, n);
+	s->unconfirmed -= n;
+	if (!f->error_reported) {
+		sink_log(s, "write failed: %s", strerror(errno));
+		f->error_reported = true;
+	}
+	clearerr(f->fp);
+}
+
 static void file_kick(struct sink *s)
 {
 	struct file_sink *f = s->impl;
 	struct msg *m;
+	uint64_t pending = 0;    /* in the stdio buffer, not yet known to be written */
 	while ((m = sink_next(s))) {
-		if (fwrite(m->data, 1, m->len, f->fp) != m->len) {
-			atomic_fetch_add(&s->c.errors, 1);
-			atomic_fetch_add(&s->c.dropped, 1);
-			s->unconfirmed--;
-			if (!f->error_reported) {
-				sink_log(s, "write failed: %s", strerror(errno));
-				f->error_reported = true;
-			}
-			clearerr(f->fp);
+		if (fwrite(m->data, 1, m->len, f->fp) == m->len) {
+			pending++;
 		} else {
-			sink_confirmed(s, 1);
+			file_failed(s, f, pending + 1);   /* the buffer's fate is unknown */
+			pending = 0;
 		}
 		free(m);
 	}
-	fflush(f->fp);   /* once per batch: a reader sees each batch whole and soon */
+	/* once per batch: a reader sees each batch whole and soon */
+	if (fflush(f->fp) == 0)
+		sink_confirmed(s, pending);
+	else if (pending)
+		file_failed(s, f, pending);
 	sink_update_gauges(s);
 }
 

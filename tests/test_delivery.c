@@ -199,6 +199,35 @@ START_TEST(formats_per_sink_and_bad_specs)
 }
 END_TEST
 
+/* A file that cannot take the bytes (/dev/full: ENOSPC at the flush, not at
+ * fwrite): nothing counts as delivered, every record as dropped, the error
+ * once. Before, stdio's buffer hid the failure and all were "delivered". */
+START_TEST(file_sink_write_error_is_counted)
+{
+	char err[512];
+	if (access("/dev/full", W_OK) != 0) {
+		fprintf(stderr, "SKIP: no /dev/full\n");
+		return;
+	}
+	struct output *o = output_new("unit", 0);
+	ck_assert(output_add(o, "json:/dev/full", NULL, err, sizeof(err)));
+	ck_assert_msg(output_start(o, NULL, err, sizeof(err)), "%s", err);
+	struct record r;
+	memset(&r, 0, sizeof(r));
+	r.kind = RECORD_ALERT;
+	r.verdict.service = SVC_PUSH;
+	for (int i = 0; i < 3; i++)
+		output_write(o, &r);
+	output_close(o);
+	struct output_sink_stats st;
+	ck_assert_uint_eq(output_stats(o, &st, 1), 1);
+	ck_assert_uint_eq(st.delivered, 0);
+	ck_assert_uint_eq(st.dropped, 3);
+	ck_assert_uint_ge(st.errors, 1);
+	output_free(o);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("delivery");
@@ -208,6 +237,7 @@ static Suite *make_suite(void)
 	tcase_add_test(t, queue_drops_when_full_unless_asked_to_wait);
 	tcase_add_test(t, several_producers_one_file_sink);
 	tcase_add_test(t, formats_per_sink_and_bad_specs);
+	tcase_add_test(t, file_sink_write_error_is_counted);
 	suite_add_tcase(s, t);
 	return s;
 }
