@@ -6,9 +6,10 @@
  * engine with a deliberately small flow table and DNS cache (eviction and
  * replacement happen within a few packets); the signature set, the policy
  * and the configuration are read from strings once, and the records go to
- * /dev/null through one output made once (suppression off, so it carries
- * nothing from one input to the next). Each frame is copied to a buffer
- * of its own so that a read past its end is caught. */
+ * /dev/null in every format (JSON, ECS, CEF, LEEF: names from the packets
+ * meet each format's escaping) through one output made once (suppression
+ * off, so it carries nothing from one input to the next). Each frame is
+ * copied to a buffer of its own so that a read past its end is caught. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -68,7 +69,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (!config_load_string(&cfg, config_text, "fuzz.conf", err, sizeof(err)) || !sigs ||
 	    !sigset_load_string(sigs, sig_text, sizeof(sig_text) - 1, "fuzz.sig", &serr) ||
 	    !(out = output_new("fuzz", cfg.suppress_secs)) ||
-	    !output_add(out, "json:/dev/null", NULL, err, sizeof(err))) {
+	    !output_add(out, "json:/dev/null", NULL, err, sizeof(err)) ||
+	    !output_add(out, "json:/dev/null,format=ecs", NULL, err, sizeof(err)) ||
+	    !output_add(out, "json:/dev/null,format=cef", NULL, err, sizeof(err)) ||
+	    !output_add(out, "json:/dev/null,format=leef", NULL, err, sizeof(err))) {
 		fprintf(stderr, "fuzz_engine: setup failed: %s %s\n", err, serr.msg);
 		abort();
 	}

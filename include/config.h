@@ -24,6 +24,7 @@ struct output_spec {
 	char name[64];               /* the [output NAME], or "cli" for -o */
 	char sink[CONFIG_PATH_MAX];  /* e.g. json:/var/log/applemon.json */
 	char format[16];             /* json (default), ecs, cef, leef */
+	int line;                    /* line of its `sink` key, for errors found when it opens */
 };
 
 struct config {

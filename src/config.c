@@ -588,6 +588,7 @@ static bool set_value(struct load_ctx *x, const struct key_def *k, const char *l
 	case KEY_EXEMPT:
 		return set_list(x, k, label, v);
 	case KEY_SINK:
+		x->out->line = x->line;
 		return set_string(x, k, x->out->sink, sizeof(x->out->sink), label, v);
 	case KEY_FORMAT:
 		return set_format(x, label, v);

@@ -226,7 +226,9 @@ static bool open_outputs(struct output *out, const struct options *o, const stru
 	for (size_t i = 0; i < cfg->n_outputs; i++) {
 		const struct output_spec *s = &cfg->outputs[i];
 		if (!output_add(out, s->sink, s->format, err, sizeof(err))) {
-			fprintf(stderr, "applemon: [output %s]: %s\n", s->name, err);
+			/* The spec is checked as the sink opens: say where it came from. */
+			fprintf(stderr, "applemon: %s:%d: [output %s] sink: %s\n", o->config_file,
+				s->line, s->name, err);
 			return false;
 		}
 	}

@@ -174,8 +174,8 @@ run badfilter -r pcaps/demo.pcap -f "tcp port"
 expect_rc badfilter 2
 
 # Every kind of configuration mistake: exit 2, FILE:LINE: message.
-conf_mistake() { # conf_mistake NAME LINE TEXT (printf format)
-	printf "$3" >"$OUT/$1.conf"
+conf_mistake() { # conf_mistake NAME LINE TEXT (printf format) [ARG]
+	printf "$3" "${4:-}" >"$OUT/$1.conf"
 	run "conf-$1" -c "$OUT/$1.conf" -r pcaps/demo.pcap
 	expect_rc "conf-$1" 2
 	expect_err "conf-$1" "$1.conf:$2: "
@@ -198,6 +198,9 @@ conf_mistake not-key-value 2 '[flows]\njust words\n'
 conf_mistake no-hosts 1 '[policy x]\nexempt = 10.0.0.1\n'
 conf_mistake host-bits 2 '[policy x]\nhosts = 10.0.0.1/8\n'
 conf_mistake continued-prefix 3 '[policy x]\nhosts = 10.0.0.0/8\n  10.1.0.0/33\n'
+conf_mistake bad-sink 4 '[status]\nlisten = off\n[output a]\nsink = xml:/tmp/x\n'
+conf_mistake sink-format 3 '[output a]\n# cef, leef, ecs or json\nsink = json:-,format=xml\n'
+conf_mistake sink-no-file 2 '[output a]\nsink = json:%s/no-such-dir/x.json\n' "$OUT"
 conf_mistake ttl-order 3 '[dns]\nmin_ttl = 500\nmax_ttl = 100\n'
 conf_mistake long-line 2 "[sensor]\\nname = $(printf '%0300d' 0)\\n"
 conf_mistake nul-byte 2 '[sensor]\nname = a\000b\n'

@@ -290,6 +290,9 @@ START_TEST(output_mistakes)
 	struct config c;
 	config_init(&c);
 	load_ok(&c, "[output a]\nsink = json:-\n");
+	/* A sink spec is checked when the sink opens: its line is kept for
+	 * that error (FILE:LINE like every other mistake). */
+	ck_assert_int_eq(c.outputs[0].line, 2);
 	char err[256];
 	ck_assert(!config_load_string(&c, "\n[output a]\nsink = json:-\n", "second.conf", err,
 				      sizeof(err)));
