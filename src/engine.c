@@ -72,6 +72,7 @@ struct engine {
 	uint64_t rs_gen;
 	struct late_dns *late;       /* live: flows to look up again, oldest first (a ring) */
 	uint32_t late_head, late_n;
+	uint32_t quic_live;          /* flows holding a QUIC reassembly state now */
 };
 
 /* A flow decided without a name or a DNS answer, to look up again. */
@@ -82,6 +83,12 @@ struct late_dns {
 };
 
 #define LATE_MAX 4096
+
+/* A QUIC flow holds about 19 KB of CRYPTO reassembly state until its
+ * ClientHello is complete (one or two datagrams for a real client). A flood
+ * of Initials that never complete could otherwise pin [flows] max of them;
+ * past this many at once, a new QUIC flow is decided on its addresses. */
+#define QUIC_STATES_MAX 2048
 
 static void on_flow_release(void *ctx, struct flow *f);
 
@@ -223,18 +230,21 @@ static struct flow_info *flow_info_get(struct flow *f)
 	return f->info;
 }
 
-static void flow_info_drop_buffers(struct flow_info *fi)
+static void flow_info_drop_buffers(struct engine *e, struct flow_info *fi)
 {
 	tcp_reasm_release(&fi->reasm);
-	quic_state_free(fi->quic);
-	fi->quic = NULL;
+	if (fi->quic) {
+		quic_state_free(fi->quic);
+		fi->quic = NULL;
+		e->quic_live--;
+	}
 }
 
-static void flow_info_free(struct flow_info *fi)
+static void flow_info_free(struct engine *e, struct flow_info *fi)
 {
 	if (!fi)
 		return;
-	flow_info_drop_buffers(fi);
+	flow_info_drop_buffers(e, fi);
 	free(fi->sni);
 	free(fi->quic_sni);
 	free(fi->http_host);
@@ -416,7 +426,7 @@ static void decide(struct engine *e, struct flow *f, uint64_t ts_usec)
 	struct verdict v;
 	classify_flow(e->p.sigs, &facts, &v);
 	if (fi)
-		flow_info_drop_buffers(fi);
+		flow_info_drop_buffers(e, fi);
 	if (e->late && !facts.sni && !facts.quic_sni && !facts.http_host && !facts.dns_answer_name)
 		look_again_later(e, f, ts_usec);
 	if (v.service == SVC_NONE)
@@ -495,7 +505,7 @@ static void on_flow_release(void *ctx, struct flow *f)
 		emit_record(e);
 		e->stats.flow_records++;
 	}
-	flow_info_free(f->info);
+	flow_info_free(e, f->info);
 	f->info = NULL;
 }
 
@@ -790,8 +800,16 @@ static void inspect_udp(struct engine *e, struct flow *f, const struct packet *p
 	fi = flow_info_get(f);
 	if (!fi)
 		return;
-	if (!fi->quic && !(fi->quic = quic_state_new()))
-		return;
+	if (!fi->quic) {
+		if (e->quic_live >= QUIC_STATES_MAX) {
+			e->stats.quic_states_refused++;
+			decide(e, f, p->ts_usec);
+			return;
+		}
+		if (!(fi->quic = quic_state_new()))
+			return;
+		e->quic_live++;
+	}
 	struct tls_client_hello ch;
 	enum quic_result r = quic_client_datagram(fi->quic, p->payload, p->payload_len, &ch);
 	if (r == QUIC_OK) {
@@ -920,7 +938,7 @@ void engine_packet(struct engine *e, int linktype, const uint8_t *data, uint32_t
 		if (f->info && !e->p.flow_records &&
 		    (f->flags & (FLOW_F_DECIDED | FLOW_F_KEEP_INSPECTING | FLOW_F_DNS_LATE)) ==
 			    FLOW_F_DECIDED) {
-			flow_info_free(f->info);
+			flow_info_free(e, f->info);
 			f->info = NULL;
 		}
 	}

@@ -501,11 +501,33 @@ START_TEST(apple_address_alone_is_low)
 }
 END_TEST
 
+/* A flood of Initials that never complete: at most QUIC_STATES_MAX flows
+ * hold reassembly state at once; the rest are decided on their addresses. */
+START_TEST(quic_flood_is_bounded)
+{
+	struct run r;
+	start(&r);
+	uint8_t dg[1500];
+	size_t n = quic_initial("flood.example", dg, sizeof(dg));
+	dg[n - 1] ^= 0xff;                  /* bad tag: undecryptable, state kept */
+	struct frame f;
+	for (int i = 0; i < 2100; i++) {
+		udp_frame(&f, "10.20.1.11", "172.232.1.2", (uint16_t)(10000 + i), 443, dg, n);
+		send_frame(&r, &f);
+	}
+	ck_assert_uint_eq(engine_get_stats(r.e)->quic_states_refused, 2100 - 2048);
+	finish(&r);
+	ck_assert_int_eq(count(&r, ALERT), 0);
+	free(r.text);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("engine");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, quic_mask_icloud_is_private_relay);
+	tcase_add_test(tc, quic_flood_is_bounded);
 	tcase_add_test(tc, quic_zero_rtt_first_then_initial);
 	tcase_add_test(tc, fragmented_dns_answer_names_the_address);
 	tcase_add_test(tc, client_hello_out_of_order);
