@@ -57,6 +57,7 @@ struct engine_stats {
 	uint64_t dns_messages, dns_malformed;
 	uint64_t tls_client_hellos, tls_malformed, http_requests, quic_client_hellos;
 	uint64_t quic_states_refused;         /* QUIC flows decided on addresses: too many open at once */
+	uint64_t reasm_windows_refused;       /* TCP flows whose bytes were not held: too many windows at once */
 	uint64_t stream_gaps;                /* client segments held ahead of a gap (out of order) */
 	uint64_t stream_overflow;            /* client bytes past the reassembly window, dropped */
 	uint64_t stream_conflicts;           /* overlapping client bytes that differed (first kept) */

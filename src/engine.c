@@ -73,6 +73,7 @@ struct engine {
 	struct late_dns *late;       /* live: flows to look up again, oldest first (a ring) */
 	uint32_t late_head, late_n;
 	uint32_t quic_live;          /* flows holding a QUIC reassembly state now */
+	uint32_t reasm_live;         /* flows holding a TCP reassembly window now */
 };
 
 /* A flow decided without a name or a DNS answer, to look up again. */
@@ -89,6 +90,11 @@ struct late_dns {
  * of Initials that never complete could otherwise pin [flows] max of them;
  * past this many at once, a new QUIC flow is decided on its addresses. */
 #define QUIC_STATES_MAX 2048
+
+/* The same for TCP: a window (about 16 KB) is held only while a ClientHello
+ * or header block is incomplete; past this many at once, a flow's bytes
+ * are no longer held and it is decided without them. */
+#define REASM_WINDOWS_MAX 4096
 
 static void on_flow_release(void *ctx, struct flow *f);
 
@@ -232,6 +238,8 @@ static struct flow_info *flow_info_get(struct flow *f)
 
 static void flow_info_drop_buffers(struct engine *e, struct flow_info *fi)
 {
+	if (fi->reasm.win)
+		e->reasm_live--;
 	tcp_reasm_release(&fi->reasm);
 	if (fi->quic) {
 		quic_state_free(fi->quic);
@@ -588,6 +596,21 @@ static size_t handle_dns_tcp(struct engine *e, struct flow *f, const uint8_t *da
 
 /* ---- TCP client stream ------------------------------------------------- */
 
+/* tcp_reasm_add, within the engine's bound on windows held at once. */
+static enum tcp_reasm_result stream_hold(struct engine *e, struct tcp_reasm *r, uint32_t seq,
+					 const struct packet *p, struct tcp_reasm_stats *st)
+{
+	bool had_window = r->win != NULL;
+	if (!had_window && e->reasm_live >= REASM_WINDOWS_MAX) {
+		e->stats.reasm_windows_refused++;
+		return REASM_REFUSED;
+	}
+	enum tcp_reasm_result rr = tcp_reasm_add(r, seq, p->payload, p->payload_len, st);
+	if (!had_window && r->win)
+		e->reasm_live++;
+	return rr;
+}
+
 /* The client bytes this segment makes ready to parse. When nothing is held
  * and the segment is next in line, that is the segment itself (zero copy,
  * *in_place set); otherwise the segment goes to the reassembler and the
@@ -609,7 +632,7 @@ static bool stream_feed(struct engine *e, struct flow *f, struct flow_info *fi,
 		return true;
 	}
 	struct tcp_reasm_stats st = { 0 };
-	enum tcp_reasm_result rr = tcp_reasm_add(r, seq, p->payload, p->payload_len, &st);
+	enum tcp_reasm_result rr = stream_hold(e, r, seq, p, &st);
 	e->stats.stream_gaps += st.out_of_order;
 	e->stats.stream_overflow += st.beyond_window + st.too_fragmented;
 	e->stats.stream_conflicts += st.conflicts;
@@ -629,7 +652,7 @@ static bool stream_keep(struct engine *e, struct flow_info *fi, const struct pac
 	if (in_place) {
 		uint32_t seq = p->tcp_seq + ((p->tcp_flags & TCP_SYN) ? 1u : 0u);
 		struct tcp_reasm_stats st = { 0 };
-		if (tcp_reasm_add(r, seq, p->payload, p->payload_len, &st) != REASM_ADDED) {
+		if (stream_hold(e, r, seq, p, &st) != REASM_ADDED) {
 			e->stats.stream_overflow++;
 			return false;
 		}

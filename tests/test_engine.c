@@ -522,12 +522,39 @@ START_TEST(quic_flood_is_bounded)
 }
 END_TEST
 
+/* A flood of connections that each start a ClientHello and never finish it:
+ * at most REASM_WINDOWS_MAX hold a reassembly window at once. */
+START_TEST(tcp_partial_hello_flood_is_bounded)
+{
+	struct run r;
+	start(&r);
+	struct buf ch = { .n = 0 }, rec = { .n = 0 };
+	client_hello(&ch, "www.icloud.com", false);
+	put_u8(&rec, 22);
+	put_be(&rec, 0x0301, 2);
+	put_be(&rec, ch.n, 2);
+	put(&rec, ch.b, ch.n);
+	struct frame f;
+	for (int i = 0; i < 4200; i++) {
+		uint16_t sport = (uint16_t)(20000 + i);
+		tcp_frame(&f, "10.20.1.14", "192.0.2.80", sport, 443, 1000, 0x02, NULL, 0);
+		send_frame(&r, &f);
+		tcp_frame(&f, "10.20.1.14", "192.0.2.80", sport, 443, 1001, 0x18, rec.b, 60);
+		send_frame(&r, &f);
+	}
+	ck_assert_uint_eq(engine_get_stats(r.e)->reasm_windows_refused, 4200 - 4096);
+	finish(&r);
+	free(r.text);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("engine");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, quic_mask_icloud_is_private_relay);
 	tcase_add_test(tc, quic_flood_is_bounded);
+	tcase_add_test(tc, tcp_partial_hello_flood_is_bounded);
 	tcase_add_test(tc, quic_zero_rtt_first_then_initial);
 	tcase_add_test(tc, fragmented_dns_answer_names_the_address);
 	tcase_add_test(tc, client_hello_out_of_order);
