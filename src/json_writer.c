@@ -5,6 +5,8 @@
  * one flag per open container. */
 #include "json_writer.h"
 
+#include "strbuf.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,39 +98,6 @@ void jw_object_end(struct json_writer *w) { close_container(w, '}'); }
 void jw_array_begin(struct json_writer *w) { open_container(w, '['); }
 void jw_array_end(struct json_writer *w) { close_container(w, ']'); }
 
-/* Length of the valid UTF-8 sequence starting at s (1..4), or 0 if invalid. */
-static size_t utf8_sequence_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len;
-	uint32_t cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 static void put_escaped(struct json_writer *w, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
@@ -152,7 +121,7 @@ static void put_escaped(struct json_writer *w, const char *s, size_t n)
 			}
 			i++;
 		} else {
-			size_t len = utf8_sequence_len(u + i, n - i);
+			size_t len = utf8_seq_len(u + i, n - i);
 			if (len == 0) {
 				put(w, "\\ufffd", 6);
 				i++;
