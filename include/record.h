@@ -82,5 +82,7 @@ const char *app_proto_name(enum app_proto p);     /* NULL for APP_NONE */
 const char *confidence_name(enum confidence c);
 const char *evidence_source_name(enum evidence_source s);
 const char *end_reason_name(int reason);
+/* SIEM severity 0-10 (CEF, LEEF): from the alert's confidence; 1 for flows. */
+int record_severity(const struct record *r);
 
 #endif

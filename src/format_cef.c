@@ -71,18 +71,6 @@ static void ext_addr(struct strbuf *b, const char *key, const struct ip_addr *a)
 	ext(b, key, buf);
 }
 
-static int severity(const struct record *r)
-{
-	if (r->kind != RECORD_ALERT)
-		return 1;
-	switch (r->verdict.confidence) {
-	case CONF_HIGH: return 7;
-	case CONF_MEDIUM: return 5;
-	case CONF_LOW: return 3;
-	default: return 1;
-	}
-}
-
 /* "sni:gateway.icloud.com,ip_prefix:17.0.0.0/8" */
 static void evidence_list(const struct verdict *v, struct strbuf *tmp)
 {
@@ -111,7 +99,7 @@ void format_cef(const struct record *r, const char *sensor, struct strbuf *b)
 	else
 		snprintf(text, sizeof(text), "Flow ended");
 	put_escaped(b, text, CEF_HEADER);
-	sb_printf(b, "|%d|", severity(r));
+	sb_printf(b, "|%d|", record_severity(r));
 
 	ext_uint(b, "rt", r->ts_usec / 1000);
 	ext_addr(b, "src", &r->src);

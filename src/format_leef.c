@@ -65,18 +65,6 @@ static void attr_addr(struct strbuf *b, const char *key, const struct ip_addr *a
 	attr(b, key, buf);
 }
 
-static int severity(const struct record *r)
-{
-	if (r->kind != RECORD_ALERT)
-		return 1;
-	switch (r->verdict.confidence) {
-	case CONF_HIGH: return 7;
-	case CONF_MEDIUM: return 5;
-	case CONF_LOW: return 3;
-	default: return 1;
-	}
-}
-
 void format_leef(const struct record *r, const char *sensor, struct strbuf *b)
 {
 	bool alert = r->kind == RECORD_ALERT;
@@ -99,7 +87,7 @@ void format_leef(const struct record *r, const char *sensor, struct strbuf *b)
 	attr(b, "devTime", when);
 	attr(b, "devTimeFormat", "MMM dd yyyy HH:mm:ss.SSS");
 	attr(b, "cat", svc ? svc : "none");
-	attr_uint(b, "sev", (uint64_t)severity(r));
+	attr_uint(b, "sev", (uint64_t)record_severity(r));
 	attr_addr(b, "src", &r->src);
 	attr_uint(b, "srcPort", r->sport);
 	attr_addr(b, "dst", &r->dst);

@@ -46,3 +46,17 @@ const char *end_reason_name(int reason)
 	default: return "none";
 	}
 }
+
+/* One severity scale for every SIEM format (CEF and LEEF both use 0-10):
+ * an alert's confidence sets it; flow records are informational. */
+int record_severity(const struct record *r)
+{
+	if (r->kind != RECORD_ALERT)
+		return 1;
+	switch (r->verdict.confidence) {
+	case CONF_HIGH: return 7;
+	case CONF_MEDIUM: return 5;
+	case CONF_LOW: return 3;
+	default: return 1;
+	}
+}
