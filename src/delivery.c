@@ -15,6 +15,7 @@
 #define BATCH 256
 #define BATCHES_PER_WAKE 8
 #define TICK_MS 100
+#define POLL_MS 2          /* while records keep coming, look again this soon */
 
 struct delivery {
 	struct record_queue *q;
@@ -26,7 +27,7 @@ struct delivery {
 	const char *sensor;
 
 	struct event_base *base;
-	struct event *wake, *tick, *sighup, *sigterm, *sigint;
+	struct event *wake, *poll, *tick, *sighup, *sigterm, *sigint;
 	struct evhttp *http;
 	pthread_t th;
 	bool running;
@@ -36,7 +37,8 @@ struct delivery {
 	bool flushing;
 	struct timespec deadline;
 
-	struct record **batch;
+	struct rq_item **batch;
+	struct record rec;            /* the record being delivered, unpacked */
 	struct strbuf body[FORMAT_COUNT];
 	bool have_body[FORMAT_COUNT];
 	struct strbuf msg, framed;
@@ -136,6 +138,10 @@ static void check_flushed(struct delivery *d)
 		finish_now(d);
 }
 
+/* Records wait: deliver them. Producers wake the loop only while it
+ * sleeps (rq_pop found nothing); after a pop that found records the loop
+ * looks again by itself, POLL_MS later, so a steady stream of records
+ * costs one wake-up per poll rather than one per record. */
 static void on_wake(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -144,15 +150,22 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 	size_t n = 0;
 	for (int b = 0; b < BATCHES_PER_WAKE; b++) {
 		n = rq_pop(d->q, d->batch, BATCH);
-		for (size_t i = 0; i < n; i++)
-			deliver_record(d, d->batch[i]);
-		kick_all(d);
+		for (size_t i = 0; i < n; i++) {
+			rq_unpack(d->batch[i], &d->rec);
+			deliver_record(d, &d->rec);
+		}
+		kick_all(d);   /* also when woken for a sink (RELP wants more) */
 		rq_done(d->q, d->batch, n);
 		if (n < BATCH)
 			break;
 	}
 	if (n == BATCH) {
 		event_active(d->wake, EV_READ, 0);   /* more: after the other events */
+		return;
+	}
+	if (n) {
+		struct timeval tv = { 0, POLL_MS * 1000 };
+		event_add(d->poll, &tv);
 		return;
 	}
 	if (!d->flushing && rq_closed(d->q) && rq_length(d->q) == 0) {
@@ -234,8 +247,9 @@ struct delivery *delivery_new(struct record_queue *q, struct sink **sinks, size_
 	sb_init(&d->msg);
 	sb_init(&d->framed);
 	d->wake = event_new(d->base, -1, 0, on_wake, d);
+	d->poll = evtimer_new(d->base, on_wake, d);
 	d->tick = event_new(d->base, -1, EV_PERSIST, on_tick, d);
-	if (!d->wake || !d->tick) {
+	if (!d->wake || !d->poll || !d->tick) {
 		snprintf(err, errlen, "cannot create the delivery loop");
 		delivery_free(d);
 		return NULL;
@@ -320,7 +334,7 @@ void delivery_free(struct delivery *d)
 	stop_sinks(d);
 	if (d->http)
 		status_http_stop(d->http);
-	struct event *evs[] = { d->wake, d->tick, d->sighup, d->sigterm, d->sigint };
+	struct event *evs[] = { d->wake, d->poll, d->tick, d->sighup, d->sigterm, d->sigint };
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (evs[i])
 			event_free(evs[i]);

@@ -3,8 +3,8 @@
  *
  * output_write() runs on capture threads. Suppression takes its own lock
  * (the table is shared: a (host, service) pair may be seen by any worker);
- * the record is then copied into the bounded queue and the delivery loop
- * is woken when the queue was empty. Nothing here touches a sink. */
+ * the record is then packed into the bounded queue, and the delivery loop
+ * is woken when it sleeps. Nothing here touches a sink. */
 #include "output.h"
 
 #include <errno.h>
@@ -169,8 +169,10 @@ void output_write(struct output *o, struct record *r)
 
 void output_flush(struct output *o)
 {
-	if (atomic_load(&o->started) && !o->closed)
+	if (atomic_load(&o->started) && !o->closed) {
+		delivery_wake(o->d);   /* now, rather than at its next poll */
 		rq_wait_handled(o->q);
+	}
 }
 
 void output_close(struct output *o)

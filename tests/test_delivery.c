@@ -71,27 +71,155 @@ END_TEST
 START_TEST(queue_drops_when_full_unless_asked_to_wait)
 {
 	struct record_queue *q = rq_new(2);
-	struct record r, *out[4];
+	struct record r, got;
+	struct rq_item *out[4];
 	memset(&r, 0, sizeof(r));
 	bool wake;
 	r.flow_id = 1;
 	ck_assert(rq_push(q, &r, false, &wake));
-	ck_assert(wake);
+	ck_assert(wake);                          /* the consumer sleeps: wake it */
 	r.flow_id = 2;
 	ck_assert(rq_push(q, &r, false, &wake));
 	ck_assert(!wake);                         /* one wakeup per burst */
 	ck_assert(!rq_push(q, &r, false, &wake));
 	ck_assert_uint_eq(rq_dropped(q), 1);
 	ck_assert_uint_eq(rq_pop(q, out, 4), 2);
-	ck_assert_uint_eq(out[0]->flow_id, 1);
-	ck_assert_uint_eq(out[1]->flow_id, 2);
+	rq_unpack(out[0], &got);
+	ck_assert_uint_eq(got.flow_id, 1);
+	rq_unpack(out[1], &got);
+	ck_assert_uint_eq(got.flow_id, 2);
 	rq_done(q, out, 2);
 	rq_wait_handled(q);
+	ck_assert_uint_eq(rq_pop(q, out, 4), 0);  /* found nothing: the consumer sleeps */
 	ck_assert(rq_push(q, &r, false, &wake));
-	ck_assert(wake);                          /* the queue was emptied: wake again */
+	ck_assert(wake);                          /* so the next push wakes it */
 	rq_close(q);
 	ck_assert(!rq_push(q, &r, true, &wake));  /* closed: no wait, dropped */
 	rq_free(q);
+}
+END_TEST
+
+START_TEST(queue_wakes_a_polling_consumer_only_when_filling)
+{
+	struct record_queue *q = rq_new(16);     /* a quarter: 4 records wake */
+	struct record r;
+	struct rq_item *out[16];
+	memset(&r, 0, sizeof(r));
+	bool wake;
+	ck_assert(rq_push(q, &r, false, &wake));
+	ck_assert(wake);
+	ck_assert_uint_eq(rq_pop(q, out, 16), 1); /* got one: it will poll again */
+	rq_done(q, out, 1);
+	for (int i = 1; i <= 6; i++) {
+		ck_assert(rq_push(q, &r, false, &wake));
+		ck_assert_msg(wake == (i == 4), "push %d: wake %d", i, wake);
+	}
+	ck_assert_uint_eq(rq_pop(q, out, 16), 6);
+	rq_done(q, out, 6);
+	ck_assert(rq_push(q, &r, false, &wake));
+	ck_assert(!wake);
+	ck_assert_uint_eq(rq_pop(q, out, 16), 1);
+	rq_done(q, out, 1);
+	ck_assert_uint_eq(rq_pop(q, out, 16), 0);
+	ck_assert(rq_push(q, &r, false, &wake));
+	ck_assert(wake);
+	rq_free(q);
+}
+END_TEST
+
+static void fill(char *dst, size_t size, char c, size_t n)
+{
+	memset(dst, c, n < size ? n : size);
+}
+
+START_TEST(packed_record_round_trip)
+{
+	static struct record r, got, full;
+	unsigned char buf[RQ_PACKED_MAX];
+	memset(&r, 0, sizeof(r));
+	r.kind = RECORD_FLOW;
+	r.ts_usec = 1768467600123456ull;
+	r.flow_id = 0x1122334455667788ull;
+	strcpy(r.community_id, "1:abcdefghijklmnopqrstuvwxyz01");
+	uint8_t a[4] = { 10, 1, 2, 3 }, b[4] = { 17, 253, 144, 10 };
+	addr_from_v4(&r.src, a);
+	addr_from_v4(&r.dst, b);
+	r.sport = 49152;
+	r.dport = 443;
+	r.proto = 6;
+	r.app_proto = APP_TLS;
+	r.tunnel = 3;
+	r.vlan = 42;
+	r.verdict.service = SVC_ICLOUD;
+	r.verdict.confidence = CONF_HIGH;
+	strcpy(r.verdict.match, "icloud.com");
+	r.verdict.n_evidence = 2;
+	r.verdict.evidence[0].source = EV_SNI;
+	strcpy(r.verdict.evidence[0].value, "gateway.icloud.com");
+	r.verdict.evidence[1].source = EV_IP_PREFIX;
+	fill(r.verdict.evidence[1].value, EVIDENCE_VALUE_MAX, 'p', EVIDENCE_VALUE_MAX); /* no NUL */
+	strcpy(r.policy, "staff");
+	r.suppressed = 7;
+	r.asn = 714;
+	strcpy(r.as_org, "APPLE-ENGINEERING");
+	r.start_usec = 1;
+	r.end_usec = 2;
+	r.pkts[0] = 3;
+	r.pkts[1] = 4;
+	r.bytes[0] = 5;
+	r.bytes[1] = 6;
+	strcpy(r.sni, "gateway.icloud.com");
+	strcpy(r.quic_sni, "q.example");
+	strcpy(r.http_host, "h.example");
+	strcpy(r.alpn, "h2,http/1.1");
+	r.ech = true;
+	r.n_dns = RECORD_DNS_MAX;
+	for (int i = 0; i < RECORD_DNS_MAX; i++)
+		snprintf(r.dns_queries[i], DNS_NAME_MAX, "q%d.icloud.com", i);
+	r.dns_more = 9;
+	r.end_reason = 2;
+
+	/* Every byte comes back: scalars, padding, strings, full-length strings. */
+	size_t n = rq_pack(&r, buf);
+	ck_assert_uint_lt(n, sizeof(r));
+	memset(&got, 0, sizeof(got));
+	rq_unpack_bytes(buf, n, &got);
+	ck_assert(memcmp(&r, &got, sizeof(r)) == 0);
+
+	/* Entries past the counts are left out, and come back empty. */
+	r.n_dns = 2;
+	r.verdict.n_evidence = 1;
+	memcpy(&full, &r, sizeof(r));
+	n = rq_pack(&r, buf);
+	memset(&got, 0xAA, sizeof(got));
+	rq_unpack_bytes(buf, n, &got);
+	ck_assert_uint_eq(got.n_dns, 2);
+	ck_assert_str_eq(got.dns_queries[0], "q0.icloud.com");
+	ck_assert_str_eq(got.dns_queries[1], "q1.icloud.com");
+	ck_assert_str_eq(got.dns_queries[2], "");
+	ck_assert_str_eq(got.verdict.evidence[0].value, "gateway.icloud.com");
+	ck_assert_str_eq(got.verdict.evidence[1].value, "");
+	ck_assert_str_eq(got.as_org, "APPLE-ENGINEERING");
+	ck_assert_uint_eq(got.flow_id, r.flow_id);
+	ck_assert_uint_eq(got.bytes[1], 6);
+
+	/* An alert crosses in a few hundred bytes, not the struct's size. */
+	memset(&r, 0, sizeof(r));
+	r.kind = RECORD_ALERT;
+	strcpy(r.community_id, "1:abcdefghijklmnopqrstuvwxyz01");
+	strcpy(r.verdict.match, "icloud.com");
+	r.verdict.n_evidence = 3;
+	strcpy(r.verdict.evidence[0].value, "gateway.icloud.com");
+	strcpy(r.verdict.evidence[1].value, "gateway.icloud.com");
+	strcpy(r.verdict.evidence[2].value, "17.0.0.0/8");
+	n = rq_pack(&r, buf);
+	ck_assert_uint_lt(n, 1024);
+
+	/* Input that rq_pack did not make gives an empty record. */
+	memset(&got, 0xAA, sizeof(got));
+	rq_unpack_bytes(buf, 10, &got);
+	ck_assert_uint_eq(got.flow_id, 0);
+	ck_assert_str_eq(got.community_id, "");
 }
 END_TEST
 
@@ -235,6 +363,8 @@ static Suite *make_suite(void)
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, spool_keeps_order_bound_and_position);
 	tcase_add_test(t, queue_drops_when_full_unless_asked_to_wait);
+	tcase_add_test(t, queue_wakes_a_polling_consumer_only_when_filling);
+	tcase_add_test(t, packed_record_round_trip);
 	tcase_add_test(t, several_producers_one_file_sink);
 	tcase_add_test(t, formats_per_sink_and_bad_specs);
 	tcase_add_test(t, file_sink_write_error_is_counted);
