@@ -13,6 +13,7 @@
 #ifndef APPLEMON_SINK_H
 #define APPLEMON_SINK_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -45,10 +46,26 @@ struct sink_spec {
 bool sink_parse(const char *spec, const char *format, struct sink_spec *out, char *err,
 		size_t errlen);
 
+struct msg_chunk;
+
 struct msg {
 	struct msg *next;
+	struct msg_chunk *chunk;     /* where it lives; NULL: its own allocation */
 	uint32_t len;
 	char data[];                 /* exactly the bytes the transport writes */
+};
+
+/* Where a sink's messages are allocated: one after the other in chunks of
+ * 2 MiB (transparent huge pages where the kernel allows), since a backlog
+ * is first in, first out. A chunk is given back once every message in it
+ * is freed; one emptied chunk is kept for reuse. A message of more than
+ * 64 KiB gets an allocation of its own. Messages are made on the delivery
+ * thread and may be freed on any (the RELP thread frees those it sent). */
+struct msg_pool {
+	pthread_mutex_t mu;          /* spare */
+	struct msg_chunk *cur;       /* being filled (delivery thread) */
+	size_t used;
+	struct msg_chunk *spare;
 };
 
 struct msgq {
@@ -59,8 +76,12 @@ struct msgq {
 void msgq_push(struct msgq *q, struct msg *m);
 struct msg *msgq_pop(struct msgq *q);
 void msgq_prepend(struct msgq *q, struct msgq *front);   /* front goes first; front emptied */
-void msgq_clear(struct msgq *q);
-struct msg *msg_new(const void *data, size_t len);
+void msgq_clear(struct msgq *q);           /* frees the messages */
+void msg_pool_init(struct msg_pool *p);
+/* Every message of the pool must have been freed. */
+void msg_pool_destroy(struct msg_pool *p);
+struct msg *msg_new(struct msg_pool *p, const void *data, size_t len);
+void msg_free(struct msg *m);
 
 struct sink_counters {
 	atomic_uint_fast64_t delivered;   /* confirmed sent (file written, peer TCP acked, RELP acked) */
@@ -102,6 +123,7 @@ struct sink {
 	struct delivery *d;
 	struct sink_limits lim;
 
+	struct msg_pool pool;
 	struct msgq mem;
 	uint64_t unconfirmed;         /* taken by the transport, not yet confirmed */
 	struct spool *spool;

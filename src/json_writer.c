@@ -98,12 +98,26 @@ void jw_object_end(struct json_writer *w) { close_container(w, '}'); }
 void jw_array_begin(struct json_writer *w) { open_container(w, '['); }
 void jw_array_end(struct json_writer *w) { close_container(w, ']'); }
 
+/* Bytes that go as they are: printable ASCII other than '"' and '\\'. */
+static bool plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 static void put_escaped(struct json_writer *w, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	put_char(w, '"');
 	size_t i = 0;
 	while (i < n) {
+		size_t run = i;
+		while (run < n && plain(u[run]))
+			run++;
+		if (run > i) {
+			put(w, s + i, run - i);
+			i = run;
+			continue;
+		}
 		unsigned char c = u[i];
 		if (c == '"' || c == '\\') {
 			char e[2] = { '\\', (char)c };
@@ -159,20 +173,33 @@ void jw_string_n(struct json_writer *w, const char *s, size_t n)
 	put_escaped(w, s, n);
 }
 
+/* Decimal digits of v at the end of b[24]; returns where they start. */
+static char *utoa_end(uint64_t v, char *end)
+{
+	char *p = end;
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return p;
+}
+
 void jw_int(struct json_writer *w, int64_t v)
 {
-	char b[24];
-	int n = snprintf(b, sizeof(b), "%" PRId64, v);
+	char b[24], *end = b + sizeof(b);
+	char *p = utoa_end(v < 0 ? 0 - (uint64_t)v : (uint64_t)v, end);
+	if (v < 0)
+		*--p = '-';
 	separate(w);
-	put(w, b, (size_t)n);
+	put(w, p, (size_t)(end - p));
 }
 
 void jw_uint(struct json_writer *w, uint64_t v)
 {
-	char b[24];
-	int n = snprintf(b, sizeof(b), "%" PRIu64, v);
+	char b[24], *end = b + sizeof(b);
+	char *p = utoa_end(v, end);
 	separate(w);
-	put(w, b, (size_t)n);
+	put(w, p, (size_t)(end - p));
 }
 
 void jw_bool(struct json_writer *w, bool v)
@@ -211,12 +238,37 @@ void jw_kv_bool(struct json_writer *w, const char *key, bool v)
 	jw_bool(w, v);
 }
 
+static void digits(char *p, unsigned v, int n)
+{
+	while (n--) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 void format_timestamp(uint64_t ts_usec, char out[32])
 {
-	time_t secs = (time_t)(ts_usec / 1000000u);
-	struct tm tm;
-	gmtime_r(&secs, &tm);
-	char date[24];
-	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, 32, "%s.%06uZ", date, (unsigned)(ts_usec % 1000000u));
+	/* Records come in time order: the calendar of the last second is kept
+	 * (per thread), so most calls skip gmtime_r. */
+	static _Thread_local int64_t last_sec = -1;
+	static _Thread_local char date[20];   /* YYYY-MM-DDTHH:MM:SS */
+	int64_t secs = (int64_t)(ts_usec / 1000000u);
+	if (secs != last_sec) {
+		time_t t = (time_t)secs;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		char tmp[64];
+		if (strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm) != 19) {
+			/* a year past 9999: the slow way, not cached */
+			snprintf(out, 32, "%.23s.%06uZ", tmp, (unsigned)(ts_usec % 1000000u));
+			return;
+		}
+		memcpy(date, tmp, 19);
+		last_sec = secs;
+	}
+	memcpy(out, date, 19);
+	out[19] = '.';
+	digits(out + 20, (unsigned)(ts_usec % 1000000u), 6);
+	out[26] = 'Z';
+	out[27] = '\0';
 }

@@ -6,20 +6,130 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- messages ------------------------------------------------------------ */
 
-struct msg *msg_new(const void *data, size_t len)
+#define CHUNK_SIZE ((size_t)2 << 20)
+#define CHUNK_HDR 64                     /* struct msg_chunk, padded */
+#define MSG_OWN ((size_t)64 << 10)       /* messages larger than this: malloc */
+
+struct msg_chunk {
+	atomic_size_t refs;          /* messages in it, + 1 while it is the pool's cur */
+	struct msg_pool *pool;       /* NULL once the pool is gone */
+};
+
+_Static_assert(sizeof(struct msg_chunk) <= CHUNK_HDR, "chunk header");
+
+static struct msg_chunk *chunk_map(void)
 {
-	struct msg *m = malloc(sizeof(*m) + len);
-	if (!m)
+	/* 2 MiB aligned, so that the kernel can back it with one huge page */
+	size_t span = 2 * CHUNK_SIZE;
+	char *p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
 		return NULL;
+	uintptr_t a = ((uintptr_t)p + CHUNK_SIZE - 1) & ~(uintptr_t)(CHUNK_SIZE - 1);
+	char *c = (char *)a;
+	if (c > p)
+		munmap(p, (size_t)(c - p));
+	if (c + CHUNK_SIZE < p + span)
+		munmap(c + CHUNK_SIZE, (size_t)(p + span - (c + CHUNK_SIZE)));
+#ifdef MADV_HUGEPAGE
+	madvise(c, CHUNK_SIZE, MADV_HUGEPAGE);
+#endif
+	return (struct msg_chunk *)c;
+}
+
+/* The last reference is gone: keep it as the spare, or unmap it. */
+static void chunk_release(struct msg_chunk *c)
+{
+	struct msg_pool *p = c->pool;
+	if (p) {
+		pthread_mutex_lock(&p->mu);
+		if (!p->spare) {
+			p->spare = c;
+			c = NULL;
+		}
+		pthread_mutex_unlock(&p->mu);
+	}
+	if (c)
+		munmap(c, CHUNK_SIZE);
+}
+
+static void chunk_unref(struct msg_chunk *c)
+{
+	if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1)
+		chunk_release(c);
+}
+
+void msg_pool_init(struct msg_pool *p)
+{
+	memset(p, 0, sizeof(*p));
+	pthread_mutex_init(&p->mu, NULL);
+}
+
+void msg_pool_destroy(struct msg_pool *p)
+{
+	struct msg_chunk *c = p->cur;
+	p->cur = NULL;
+	if (c) {
+		c->pool = NULL;   /* unmapped with its last message, not kept */
+		chunk_unref(c);
+	}
+	pthread_mutex_lock(&p->mu);
+	struct msg_chunk *spare = p->spare;
+	p->spare = NULL;
+	pthread_mutex_unlock(&p->mu);
+	if (spare)
+		munmap(spare, CHUNK_SIZE);
+	pthread_mutex_destroy(&p->mu);
+}
+
+struct msg *msg_new(struct msg_pool *p, const void *data, size_t len)
+{
+	size_t need = (sizeof(struct msg) + len + 15) & ~(size_t)15;
+	struct msg *m;
+	if (len > MSG_OWN) {
+		m = malloc(sizeof(*m) + len);
+		if (!m)
+			return NULL;
+		m->chunk = NULL;
+	} else {
+		if (!p->cur || p->used + need > CHUNK_SIZE) {
+			pthread_mutex_lock(&p->mu);
+			struct msg_chunk *c = p->spare;
+			p->spare = NULL;
+			pthread_mutex_unlock(&p->mu);
+			if (!c && !(c = chunk_map()))
+				return NULL;
+			atomic_init(&c->refs, 1);
+			c->pool = p;
+			if (p->cur)
+				chunk_unref(p->cur);
+			p->cur = c;
+			p->used = CHUNK_HDR;
+		}
+		m = (struct msg *)((char *)p->cur + p->used);
+		p->used += need;
+		m->chunk = p->cur;
+		atomic_fetch_add_explicit(&p->cur->refs, 1, memory_order_relaxed);
+	}
 	m->next = NULL;
 	m->len = (uint32_t)len;
 	memcpy(m->data, data, len);
 	return m;
+}
+
+void msg_free(struct msg *m)
+{
+	if (!m)
+		return;
+	if (m->chunk)
+		chunk_unref(m->chunk);
+	else
+		free(m);
 }
 
 void msgq_push(struct msgq *q, struct msg *m)
@@ -65,7 +175,7 @@ void msgq_clear(struct msgq *q)
 {
 	struct msg *m;
 	while ((m = msgq_pop(q)))
-		free(m);
+		msg_free(m);
 }
 
 /* ---- specs ----------------------------------------------------------------- */
@@ -303,6 +413,7 @@ struct sink *sink_new(const char *spec, const char *format, const char *name,
 	case SINK_RELP: s->ops = &sink_relp_ops; break;
 	}
 	sb_init(&s->scratch);
+	msg_pool_init(&s->pool);
 	return s;
 }
 
@@ -348,6 +459,7 @@ void sink_free(struct sink *s)
 	if (!s)
 		return;
 	msgq_clear(&s->mem);
+	msg_pool_destroy(&s->pool);
 	spool_close(s->spool);
 	sb_free(&s->scratch);
 	free(s);
@@ -387,7 +499,7 @@ void sink_enqueue(struct sink *s, const char *data, size_t len)
 	} else if (s->mem.bytes + len > s->lim.memory && s->mem.count > 0) {
 		dropped(s, 1, s->spool ? "the spool is full" : "memory bound reached, no spool");
 	} else {
-		struct msg *m = msg_new(data, len);
+		struct msg *m = msg_new(&s->pool, data, len);
 		if (m)
 			msgq_push(&s->mem, m);
 		else
@@ -407,7 +519,7 @@ static void refill(struct sink *s)
 	while (spool_pending(s->spool) > 0 && s->mem.bytes < room) {
 		if (!spool_read(s->spool, &s->scratch))
 			break;
-		struct msg *m = msg_new(s->scratch.buf, s->scratch.len);
+		struct msg *m = msg_new(&s->pool, s->scratch.buf, s->scratch.len);
 		if (!m)
 			break;
 		msgq_push(&s->mem, m);
@@ -472,7 +584,7 @@ void sink_save_leftovers(struct sink *s)
 		while ((m = msgq_pop(&s->mem))) {
 			if (spool_append(s->spool, m->data, m->len))
 				saved++;
-			free(m);
+			msg_free(m);
 		}
 		count(&s->c.spooled, saved);
 		spool_commit(s->spool);

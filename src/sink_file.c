@@ -67,7 +67,7 @@ static void file_kick(struct sink *s)
 			file_failed(s, f, pending + 1);   /* the buffer's fate is unknown */
 			pending = 0;
 		}
-		free(m);
+		msg_free(m);
 	}
 	/* once per batch: a reader sees each batch whole and soon */
 	if (fflush(f->fp) == 0)

@@ -177,7 +177,7 @@ static void *relp_thread(void *arg)
 		msgq_push(&r->window, m);
 		uint64_t acked = 0;
 		while (r->window.count > WINDOW) {
-			free(msgq_pop(&r->window));
+			msg_free(msgq_pop(&r->window));
 			acked++;
 		}
 		if (acked) {

@@ -121,7 +121,7 @@ static void stream_confirm(struct stream *st)
 		unacked += (uint64_t)outq;
 	uint64_t n = 0;
 	while (st->inflight.head && st->inflight.bytes - st->inflight.head->len >= unacked) {
-		free(msgq_pop(&st->inflight));
+		msg_free(msgq_pop(&st->inflight));
 		n++;
 	}
 	if (n)
@@ -447,7 +447,7 @@ static void dgram_kick(struct sink *s)
 			n = send(dg->fd, m->data, m->len, 0);   /* that error was an earlier datagram's */
 		if (n >= 0) {
 			sink_confirmed(s, 1);
-			free(m);
+			msg_free(m);
 			continue;
 		}
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
@@ -471,7 +471,7 @@ static void dgram_kick(struct sink *s)
 				 strerror(errno));
 			dg->down_logged = true;
 		}
-		free(m);
+		msg_free(m);
 	}
 	sink_update_gauges(s);
 }

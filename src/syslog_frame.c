@@ -16,10 +16,19 @@ void syslog_sd_escape(const char *s, struct strbuf *out)
 	const unsigned char *u = (const unsigned char *)s;
 	size_t n = strlen(s), i = 0;
 	while (i < n) {
+		size_t run = i;   /* printable ASCII that needs nothing */
+		while (run < n && u[run] >= 0x20 && u[run] < 0x7f && u[run] != '"' && u[run] != '\\' &&
+		       u[run] != ']')
+			run++;
+		if (run > i) {
+			sb_put(out, s + i, run - i);
+			i = run;
+			continue;
+		}
 		unsigned char c = u[i];
 		if (c == '"' || c == '\\' || c == ']') {
-			sb_putc(out, '\\');
-			sb_putc(out, (char)c);
+			char e[2] = { '\\', (char)c };
+			sb_put(out, e, 2);
 			i++;
 		} else if (c < 0x20 || c == 0x7f) {
 			sb_putc(out, ' ');
@@ -27,7 +36,7 @@ void syslog_sd_escape(const char *s, struct strbuf *out)
 		} else {
 			size_t len = utf8_seq_len(u + i, n - i);
 			if (len == 0) {
-				sb_puts(out, "\xef\xbf\xbd");
+				sb_put(out, "\xef\xbf\xbd", 3);
 				i++;
 			} else {
 				sb_put(out, s + i, len);
@@ -37,32 +46,56 @@ void syslog_sd_escape(const char *s, struct strbuf *out)
 	}
 }
 
+/* Decimal v (no printf: this runs for every message). */
+static void put_uint(struct strbuf *out, uint64_t v)
+{
+	char b[24], *end = b + sizeof(b), *p = end;
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sb_put(out, p, (size_t)(end - p));
+}
+
 void syslog_header_field(const char *s, size_t max, struct strbuf *out)
 {
 	size_t n = 0;
-	for (const char *p = s ? s : ""; *p && n < max; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c >= 33 && c <= 126) {
-			sb_putc(out, (char)c);
-			n++;
+	const char *p = s ? s : "";
+	while (*p && n < max) {
+		const char *run = p;   /* printable US-ASCII goes in one piece */
+		while (*run && n + (size_t)(run - p) < max && (unsigned char)*run >= 33 &&
+		       (unsigned char)*run <= 126)
+			run++;
+		if (run > p) {
+			sb_put(out, p, (size_t)(run - p));
+			n += (size_t)(run - p);
+			p = run;
+		} else {
+			p++;
 		}
 	}
 	if (n == 0)
 		sb_putc(out, '-');
 }
 
-static void param(struct strbuf *out, const char *name, const char *value)
+/* name is a literal of the caller's: " name=\"" comes in one piece. */
+#define param(out, name, value) param_(out, " " name "=\"", sizeof(name) + 2, value)
+#define param_uint(out, name, v) param_uint_(out, " " name "=\"", sizeof(name) + 2, v)
+
+static void param_(struct strbuf *out, const char *pre, size_t pre_len, const char *value)
 {
 	if (!value || !value[0])
 		return;
-	sb_printf(out, " %s=\"", name);
+	sb_put(out, pre, pre_len);
 	syslog_sd_escape(value, out);
 	sb_putc(out, '"');
 }
 
-static void param_uint(struct strbuf *out, const char *name, uint64_t v)
+static void param_uint_(struct strbuf *out, const char *pre, size_t pre_len, uint64_t v)
 {
-	sb_printf(out, " %s=\"%" PRIu64 "\"", name, v);
+	sb_put(out, pre, pre_len);
+	put_uint(out, v);
+	sb_putc(out, '"');
 }
 
 static void structured_data(const struct record *r, struct strbuf *out)
@@ -110,9 +143,18 @@ void syslog_message(const struct syslog_opts *o, const struct record *r, const c
 	} else {
 		char ts[32];
 		format_timestamp(r->ts_usec, ts);
-		sb_printf(out, "<%d>1 %s ", pri, ts);
+		sb_putc(out, '<');
+		put_uint(out, (uint64_t)pri);
+		sb_put(out, ">1 ", 3);
+		sb_puts(out, ts);
+		sb_putc(out, ' ');
 		syslog_header_field(o->hostname, 255, out);
-		sb_printf(out, " applemon %d %s ", o->pid, r->kind == RECORD_ALERT ? "alert" : "flow");
+		sb_put(out, " applemon ", 10);
+		put_uint(out, (uint64_t)o->pid);
+		if (r->kind == RECORD_ALERT)
+			sb_put(out, " alert ", 7);
+		else
+			sb_put(out, " flow ", 6);
 		structured_data(r, out);
 		sb_putc(out, ' ');
 	}
@@ -121,8 +163,10 @@ void syslog_message(const struct syslog_opts *o, const struct record *r, const c
 
 void syslog_frame(enum syslog_framing framing, const char *msg, size_t len, struct strbuf *out)
 {
-	if (framing == FRAMING_OCTET)
-		sb_printf(out, "%zu ", len);
+	if (framing == FRAMING_OCTET) {
+		put_uint(out, len);
+		sb_putc(out, ' ');
+	}
 	sb_put(out, msg, len);
 	if (framing == FRAMING_LF)
 		sb_putc(out, '\n');

@@ -6,6 +6,7 @@
 
 #include "output.h"
 #include "record_queue.h"
+#include "sink.h"
 #include "spool.h"
 #include "testutil.h"
 
@@ -223,6 +224,57 @@ START_TEST(packed_record_round_trip)
 }
 END_TEST
 
+static void *free_all(void *arg)
+{
+	msgq_clear(arg);
+	return NULL;
+}
+
+START_TEST(message_pool_chunks_and_frees_anywhere)
+{
+	struct msg_pool p;
+	msg_pool_init(&p);
+	/* ~6 MiB of messages: several chunks; one too big for a chunk */
+	struct msgq a = { 0 }, b = { 0 };
+	char data[3000];
+	for (int i = 0; i < 4000; i++) {
+		size_t len = 100 + (size_t)(i * 7) % 2900;
+		memset(data, 'a' + i % 26, len);
+		struct msg *m = msg_new(&p, data, len);
+		ck_assert(m != NULL);
+		msgq_push(i % 2 ? &b : &a, m);
+	}
+	static char big[100000];
+	memset(big, 'z', sizeof(big));
+	struct msg *m = msg_new(&p, big, sizeof(big));
+	ck_assert(m != NULL && m->chunk == NULL);
+	msgq_push(&a, m);
+	/* contents intact, in order */
+	int i = 0;
+	for (struct msg *x = a.head; x && x->len != sizeof(big); x = x->next, i += 2) {
+		ck_assert_uint_eq(x->len, 100 + (size_t)(i * 7) % 2900);
+		ck_assert_int_eq(x->data[0], 'a' + i % 26);
+		ck_assert_int_eq(x->data[x->len - 1], 'a' + i % 26);
+	}
+	ck_assert_int_eq(i, 4000);
+	int chunks = 0;
+	for (struct msg *x = a.head, *prev = NULL; x; prev = x, x = x->next)
+		chunks += x->chunk && (!prev || prev->chunk != x->chunk);
+	ck_assert_int_ge(chunks, 3);              /* 6 MiB: in several 2 MiB chunks */
+	/* half freed on another thread, half here, interleaved in time */
+	pthread_t th;
+	pthread_create(&th, NULL, free_all, &b);
+	msgq_clear(&a);
+	pthread_join(th, NULL);
+	/* the pool goes on working after its chunks were emptied */
+	m = msg_new(&p, "again", 5);
+	ck_assert(m != NULL);
+	ck_assert(memcmp(m->data, "again", 5) == 0);
+	msg_free(m);
+	msg_pool_destroy(&p);
+}
+END_TEST
+
 #define THREADS 4
 #define PER_THREAD 2000
 
@@ -365,6 +417,7 @@ static Suite *make_suite(void)
 	tcase_add_test(t, queue_drops_when_full_unless_asked_to_wait);
 	tcase_add_test(t, queue_wakes_a_polling_consumer_only_when_filling);
 	tcase_add_test(t, packed_record_round_trip);
+	tcase_add_test(t, message_pool_chunks_and_frees_anywhere);
 	tcase_add_test(t, several_producers_one_file_sink);
 	tcase_add_test(t, formats_per_sink_and_bad_specs);
 	tcase_add_test(t, file_sink_write_error_is_counted);

@@ -79,6 +79,17 @@ START_TEST(timestamp_is_rfc3339_utc_microseconds)
 	ck_assert_str_eq(buf, "2026-01-15T09:00:00.123456Z");
 	format_timestamp(0, buf);
 	ck_assert_str_eq(buf, "1970-01-01T00:00:00.000000Z");
+	/* the same second again (its calendar is kept), then the next ones */
+	format_timestamp(999999, buf);
+	ck_assert_str_eq(buf, "1970-01-01T00:00:00.999999Z");
+	format_timestamp(1000000, buf);
+	ck_assert_str_eq(buf, "1970-01-01T00:00:01.000000Z");
+	format_timestamp(1768467600000001ull, buf);
+	ck_assert_str_eq(buf, "2026-01-15T09:00:00.000001Z");
+	format_timestamp(253402300800000000ull, buf);   /* year 10000 */
+	ck_assert_str_eq(buf, "10000-01-01T00:00:00.000000Z");
+	format_timestamp(1768467601000000ull, buf);
+	ck_assert_str_eq(buf, "2026-01-15T09:00:01.000000Z");
 }
 END_TEST
 
