@@ -152,8 +152,12 @@ void sink_confirmed(struct sink *s, uint64_t n);
 void sink_update_gauges(struct sink *s);
 bool sink_has_waiting(const struct sink *s);
 /* At shutdown: what still waits in memory goes to the spool if it can,
- * else is dropped (counted and logged). */
+ * ahead of what the spool holds (it is older), else is dropped (counted
+ * and logged). */
 void sink_save_leftovers(struct sink *s);
+/* Writes what the spool buffers (every 100 ms); a failed write is counted
+ * as dropped. */
+void sink_spool_flush(struct sink *s);
 void sink_log(const struct sink *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Transports. */

@@ -32,6 +32,15 @@ void spool_commit(struct spool *s);
  * delivery loop calls it every 100 ms, so a crash loses at most that). */
 bool spool_flush(struct spool *s);
 
+/* Puts the first of n messages, as many as fit in its size, before every
+ * unread one (they are older: the sink's memory at shutdown), in order;
+ * returns how many. In the room that read messages left when it is big
+ * enough, else by writing the spool anew. */
+size_t spool_prepend(struct spool *s, const void *const *data, const size_t *lens, size_t n);
+/* Messages that were accepted but then lost - a failed write, a damaged
+ * file - since the last call: the caller counts them dropped. */
+uint64_t spool_take_lost(struct spool *s);
+
 uint64_t spool_pending(const struct spool *s);      /* messages not yet read */
 uint64_t spool_bytes(const struct spool *s);        /* file size past the header */
 const char *spool_path(const struct spool *s);

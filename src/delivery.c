@@ -183,8 +183,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	struct delivery *d = arg;
 	for (size_t i = 0; i < d->n; i++) {
 		d->sinks[i]->ops->tick(d->sinks[i]);
-		if (d->sinks[i]->spool)
-			spool_flush(d->sinks[i]->spool);
+		sink_spool_flush(d->sinks[i]);
 	}
 	if (d->flushing)
 		check_flushed(d);

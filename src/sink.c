@@ -487,6 +487,26 @@ static void dropped(struct sink *s, uint64_t n, const char *why)
 	}
 }
 
+/* Messages the spool accepted and then lost (a failed write, a damaged
+ * file) are drops like any other. */
+static void spool_losses(struct sink *s)
+{
+	uint64_t n = s->spool ? spool_take_lost(s->spool) : 0;
+	if (n) {
+		count(&s->c.errors, 1);
+		dropped(s, n, "writing or reading the spool failed");
+	}
+}
+
+void sink_spool_flush(struct sink *s)
+{
+	if (!s->spool)
+		return;
+	spool_flush(s->spool);
+	spool_losses(s);
+	sink_update_gauges(s);
+}
+
 void sink_enqueue(struct sink *s, const char *data, size_t len)
 {
 	bool to_disk = s->spool && (spool_pending(s->spool) > 0 ||
@@ -496,6 +516,7 @@ void sink_enqueue(struct sink *s, const char *data, size_t len)
 			count(&s->c.spooled, 1);
 		else
 			dropped(s, 1, "the spool is full");
+		spool_losses(s);
 	} else if (s->mem.bytes + len > s->lim.memory && s->mem.count > 0) {
 		dropped(s, 1, s->spool ? "the spool is full" : "memory bound reached, no spool");
 	} else {
@@ -527,6 +548,7 @@ static void refill(struct sink *s)
 	}
 	if (moved)
 		spool_commit(s->spool);
+	spool_losses(s);
 }
 
 struct msg *sink_next(struct sink *s)
@@ -577,22 +599,60 @@ void sink_save_leftovers(struct sink *s)
 		return;
 	uint64_t n = s->mem.count;
 	if (s->spool) {
-		/* Older than what the spool holds, if it holds anything: they go
-		 * after it, so they are kept, if out of order. */
-		struct msg *m;
+		sink_spool_flush(s);   /* earlier losses are counted apart from these */
 		uint64_t saved = 0;
+		/* Older than what the spool holds, if it holds anything: they go
+		 * before it, in order. */
+		const void **data = NULL;
+		size_t *lens = NULL;
+		if (spool_pending(s->spool) > 0) {
+			data = malloc(n * sizeof(*data));
+			lens = malloc(n * sizeof(*lens));
+		}
+		if (data && lens) {
+			size_t i = 0;
+			for (struct msg *m = s->mem.head; m; m = m->next, i++) {
+				data[i] = m->data;
+				lens[i] = m->len;
+			}
+			size_t k = spool_prepend(s->spool, data, lens, n);
+			for (size_t j = 0; j < k; j++)
+				msg_free(msgq_pop(&s->mem));
+			saved = k;
+			/* The rest did not fit: appended they would be out of
+			 * order, and the spool is full anyway - unless the
+			 * prepend failed on an I/O error (k == 0): then they
+			 * go after it below, kept if out of order. */
+			if (k > 0 && s->mem.count) {
+				uint64_t rest = s->mem.count;
+				msgq_clear(&s->mem);
+				dropped(s, rest, "the spool is full");
+				n -= rest;
+			}
+		}
+		free(data);
+		free(lens);
+		struct msg *m;
 		while ((m = msgq_pop(&s->mem))) {
 			if (spool_append(s->spool, m->data, m->len))
 				saved++;
 			msg_free(m);
 		}
-		count(&s->c.spooled, saved);
 		spool_commit(s->spool);
+		uint64_t lost = spool_take_lost(s->spool);
+		if (lost > saved)
+			lost = saved;
+		saved -= lost;
+		count(&s->c.spooled, saved);
 		if (saved)
 			sink_log(s, "%llu messages not delivered in time are kept in %s for the next run",
 				 (unsigned long long)saved, spool_path(s->spool));
-		if (saved < n)
-			dropped(s, n - saved, "the spool is full");
+		if (lost) {
+			count(&s->c.errors, 1);
+			dropped(s, lost, "writing the spool failed");
+		}
+		if (saved + lost < n)
+			dropped(s, n - saved - lost, "the spool is full");
 	} else {
 		msgq_clear(&s->mem);
 		dropped(s, n, "not delivered before the flush deadline, and no spool");

@@ -24,10 +24,11 @@ struct spool {
 	uint64_t wbuf_count;
 	struct strbuf rbuf;           /* read ahead from rbuf_off */
 	uint64_t rbuf_off;
+	uint64_t lost;                /* messages lost to write errors or damage, not yet taken */
 };
 
-/* Writes the appended messages; on failure they are lost (counted by the
- * caller as dropped through the pending count going down). */
+/* Writes the appended messages; on failure they are lost (spool_take_lost
+ * tells the caller, which counts them dropped). */
 bool spool_flush(struct spool *s)
 {
 	if (s->wbuf.len == 0)
@@ -40,6 +41,7 @@ bool spool_flush(struct spool *s)
 		if (ftruncate(s->fd, (off_t)s->end_off) != 0)
 			ok = false;
 		s->pending -= s->wbuf_count;
+		s->lost += s->wbuf_count;
 	}
 	sb_reset(&s->wbuf);
 	s->wbuf_count = 0;
@@ -147,6 +149,7 @@ bool spool_append(struct spool *s, const void *data, size_t len)
 		/* what was buffered before is gone as well */
 		sb_reset(&s->wbuf);
 		s->pending -= s->wbuf_count;
+		s->lost += s->wbuf_count;
 		s->wbuf_count = 0;
 		return false;
 	}
@@ -211,6 +214,7 @@ bool spool_read(struct spool *s, struct strbuf *out)
 	s->pending--;
 	return !out->oom;
 damaged:
+	s->lost += s->pending - s->wbuf_count;
 	s->pending = s->wbuf_count;
 	s->read_off = s->end_off;
 	return false;
@@ -226,6 +230,100 @@ void spool_commit(struct spool *s)
 	}
 	spool_flush(s);
 	write_header(s);
+}
+
+uint64_t spool_take_lost(struct spool *s)
+{
+	uint64_t n = s->lost;
+	s->lost = 0;
+	return n;
+}
+
+/* Writes n messages, encoded, from offset off of fd. */
+static bool write_messages(int fd, uint64_t off, const void *const *data, const size_t *lens,
+			   size_t n)
+{
+	struct strbuf b;
+	sb_init(&b);
+	bool ok = true;
+	for (size_t i = 0; i < n && ok; i++) {
+		uint8_t hdr[4] = { (uint8_t)lens[i], (uint8_t)(lens[i] >> 8), (uint8_t)(lens[i] >> 16),
+				   (uint8_t)(lens[i] >> 24) };
+		sb_put(&b, hdr, 4);
+		sb_put(&b, data[i], lens[i]);
+		if (b.len >= CHUNK || i + 1 == n) {
+			ok = !b.oom && pwrite(fd, b.buf, b.len, (off_t)off) == (ssize_t)b.len;
+			off += b.len;
+			sb_reset(&b);
+		}
+	}
+	sb_free(&b);
+	return ok;
+}
+
+/* Copies [from, to) of in to out at out_off. */
+static bool copy_range(int in, uint64_t from, uint64_t to, int out, uint64_t out_off)
+{
+	char buf[64 << 10];
+	while (from < to) {
+		size_t want = to - from < sizeof(buf) ? (size_t)(to - from) : sizeof(buf);
+		ssize_t got = pread(in, buf, want, (off_t)from);
+		if (got <= 0 || pwrite(out, buf, (size_t)got, (off_t)out_off) != got)
+			return false;
+		from += (uint64_t)got;
+		out_off += (uint64_t)got;
+	}
+	return true;
+}
+
+size_t spool_prepend(struct spool *s, const void *const *data, const size_t *lens, size_t n)
+{
+	if (!spool_flush(s))
+		return 0;
+	uint64_t unread = s->end_off - s->read_off, total = 0;
+	size_t k = 0;
+	for (; k < n; k++) {
+		if (lens[k] > MSG_MAX || unread + total + 4 + lens[k] > s->max_bytes)
+			break;
+		total += 4 + lens[k];
+	}
+	if (k == 0)
+		return 0;
+	if (total <= s->read_off - HDR) {
+		/* room where read messages were: put them just before the unread */
+		uint64_t off = s->read_off - total;
+		if (!write_messages(s->fd, off, data, lens, k))
+			return 0;
+		s->read_off = off;
+		s->pending += k;
+		s->rbuf.len = 0;
+		write_header(s);
+		return k;
+	}
+	/* else a new file: header, these, then the unread part of the old one */
+	char tmp[sizeof(s->path) + 8];
+	snprintf(tmp, sizeof(tmp), "%s.new", s->path);
+	int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return 0;
+	uint8_t h[HDR];
+	memcpy(h, MAGIC, 8);
+	put64(h + 8, HDR);
+	bool ok = pwrite(fd, h, HDR, 0) == (ssize_t)HDR && write_messages(fd, HDR, data, lens, k) &&
+		  copy_range(s->fd, s->read_off, s->end_off, fd, HDR + total) &&
+		  rename(tmp, s->path) == 0;
+	if (!ok) {
+		close(fd);
+		unlink(tmp);
+		return 0;
+	}
+	close(s->fd);
+	s->fd = fd;
+	s->read_off = HDR;
+	s->end_off = HDR + total + unread;
+	s->pending += k;
+	s->rbuf.len = 0;
+	return k;
 }
 
 uint64_t spool_pending(const struct spool *s)

@@ -1,7 +1,13 @@
 /* The on-disk spool, the record queue, and the output layer end to end
  * with several producer threads writing to a file sink. */
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "output.h"
@@ -66,6 +72,88 @@ START_TEST(spool_keeps_order_bound_and_position)
 	ck_assert_uint_eq(b.len, sizeof(big));
 	spool_close(s);
 	sb_free(&b);
+}
+END_TEST
+
+static void expect_read(struct spool *s, struct strbuf *b, const char *want)
+{
+	ck_assert_msg(spool_read(s, b), "nothing where '%s' was expected", want);
+	ck_assert_str_eq(b->buf, want);
+}
+
+START_TEST(spool_prepend_puts_older_messages_first)
+{
+	char path[256], err[256];
+	path_of(path, sizeof(path), "prepend.spool");
+	struct strbuf b;
+	sb_init(&b);
+	const void *older[] = { "m1", "m2", "m3" };
+	size_t lens[] = { 2, 2, 2 };
+
+	/* Nothing read yet: no room before the unread, so the file is made anew. */
+	struct spool *s = spool_open(path, 1000, err, sizeof(err));
+	ck_assert_msg(s != NULL, "%s", err);
+	ck_assert(spool_append(s, "n1", 2));
+	ck_assert(spool_append(s, "n2", 2));
+	ck_assert_uint_eq(spool_prepend(s, older, lens, 2), 2);
+	ck_assert_uint_eq(spool_pending(s), 4);
+	spool_close(s);
+	s = spool_open(path, 1000, err, sizeof(err));   /* as the next run finds it */
+	ck_assert_uint_eq(spool_pending(s), 4);
+	expect_read(s, &b, "m1");
+	expect_read(s, &b, "m2");
+	expect_read(s, &b, "n1");
+	spool_commit(s);
+
+	/* Read messages left room: they go there, before the unread "n2". */
+	ck_assert_uint_eq(spool_prepend(s, older + 2, lens + 2, 1), 1);
+	ck_assert(spool_append(s, "n3", 2));
+	spool_close(s);
+	s = spool_open(path, 1000, err, sizeof(err));
+	ck_assert_uint_eq(spool_pending(s), 3);
+	expect_read(s, &b, "m3");
+	expect_read(s, &b, "n2");
+	expect_read(s, &b, "n3");
+	ck_assert(!spool_read(s, &b));
+	spool_close(s);
+
+	/* Only as many as the bound allows, the oldest. */
+	path_of(path, sizeof(path), "prepend-full.spool");
+	s = spool_open(path, 20, err, sizeof(err));
+	ck_assert(spool_append(s, "n1", 2));          /* 6 bytes */
+	ck_assert_uint_eq(spool_prepend(s, older, lens, 3), 2);   /* 6 + 6 + 6 <= 20 */
+	expect_read(s, &b, "m1");
+	expect_read(s, &b, "m2");
+	expect_read(s, &b, "n1");
+	ck_assert_uint_eq(spool_take_lost(s), 0);
+	spool_close(s);
+	sb_free(&b);
+}
+END_TEST
+
+START_TEST(spool_write_failure_is_a_loss)
+{
+	char path[256], err[256];
+	path_of(path, sizeof(path), "efbig.spool");
+	struct spool *s = spool_open(path, 1u << 30, err, sizeof(err));
+	ck_assert_msg(s != NULL, "%s", err);
+	/* Files may not grow past 64 KiB: the first 256 KiB write fails. */
+	signal(SIGXFSZ, SIG_IGN);
+	struct rlimit rl = { 64 << 10, 64 << 10 };
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	char msg[1000];
+	memset(msg, 'x', sizeof(msg));
+	uint64_t accepted = 0;
+	for (int i = 0; i < 300; i++)
+		accepted += spool_append(s, msg, sizeof(msg));
+	ck_assert_uint_eq(accepted, 300);
+	/* The 262 messages of the first 256 KiB chunk were lost writing it; the
+	 * 38 after it fit under the limit. */
+	ck_assert(spool_flush(s));
+	ck_assert_uint_eq(spool_pending(s), 38);
+	ck_assert_uint_eq(spool_take_lost(s), 262);
+	ck_assert_uint_eq(spool_take_lost(s), 0);   /* taken once */
+	spool_close(s);
 }
 END_TEST
 
@@ -408,12 +496,63 @@ START_TEST(file_sink_write_error_is_counted)
 }
 END_TEST
 
+START_TEST(spool_write_error_counts_as_dropped)
+{
+	/* A receiver that refuses connections: a port bound, never listened on. */
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	socklen_t sl = sizeof(sa);
+	getsockname(fd, (struct sockaddr *)&sa, &sl);
+	char spec[128], err[512], dir[256];
+	snprintf(spec, sizeof(spec), "syslog:tcp://127.0.0.1:%u", ntohs(sa.sin_port));
+	path_of(dir, sizeof(dir), "spool-efbig");
+	mkdir(dir, 0700);
+	snprintf(err, sizeof(err), "%s/syslog_tcp___127.0.0.1_%u.spool", dir, ntohs(sa.sin_port));
+	unlink(err);
+
+	struct output *o = output_new("unit", 0);
+	ck_assert(output_add(o, spec, NULL, err, sizeof(err)));
+	struct output_settings set;
+	output_settings_default(&set);
+	set.memory = 1;                  /* everything goes to the spool */
+	set.flush_timeout = 0;
+	snprintf(set.spool_dir, sizeof(set.spool_dir), "%s", dir);
+	output_configure(o, &set);
+	ck_assert_msg(output_start(o, NULL, err, sizeof(err)), "%s", err);
+	/* ... whose file may not grow past 64 KiB */
+	signal(SIGXFSZ, SIG_IGN);
+	struct rlimit rl = { 64 << 10, 64 << 10 };
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	struct record r;
+	memset(&r, 0, sizeof(r));
+	r.kind = RECORD_ALERT;
+	r.verdict.service = SVC_PUSH;
+	for (int i = 0; i < 2000; i++) {
+		r.flow_id = (uint64_t)i;
+		output_write(o, &r);
+	}
+	output_close(o);
+	struct output_sink_stats st;
+	ck_assert_uint_eq(output_stats(o, &st, 1), 1);
+	/* Every alert is either on disk or counted as dropped. */
+	ck_assert_uint_eq(st.delivered, 0);
+	ck_assert_uint_gt(st.dropped, 0);
+	ck_assert_uint_eq(st.dropped + st.spool_now, 2000);
+	ck_assert_uint_ge(st.errors, 1);
+	output_free(o);
+	close(fd);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("delivery");
 	TCase *t = tcase_create("delivery");
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, spool_keeps_order_bound_and_position);
+	tcase_add_test(t, spool_prepend_puts_older_messages_first);
+	tcase_add_test(t, spool_write_failure_is_a_loss);
 	tcase_add_test(t, queue_drops_when_full_unless_asked_to_wait);
 	tcase_add_test(t, queue_wakes_a_polling_consumer_only_when_filling);
 	tcase_add_test(t, packed_record_round_trip);
@@ -421,6 +560,7 @@ static Suite *make_suite(void)
 	tcase_add_test(t, several_producers_one_file_sink);
 	tcase_add_test(t, formats_per_sink_and_bad_specs);
 	tcase_add_test(t, file_sink_write_error_is_counted);
+	tcase_add_test(t, spool_write_error_counts_as_dropped);
 	suite_add_tcase(s, t);
 	return s;
 }
