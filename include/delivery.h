@@ -3,8 +3,10 @@
  *
  * It is woken through libevent's own cross-thread notification (the base
  * is made with evthread_use_pthreads, and producers event_active() its
- * wake event), takes records from the queue in batches, formats each once
- * per body format, and hands the messages to the sinks' backlogs. */
+ * wake event) when it sleeps; after a pop that found records it polls the
+ * queue again itself shortly after (see record_queue.h). It takes records
+ * from the queue in batches, formats each once per body format, and hands
+ * the messages to the sinks' backlogs. */
 #ifndef APPLEMON_DELIVERY_H
 #define APPLEMON_DELIVERY_H
 

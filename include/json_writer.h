@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addr.h"
+
 #define JSON_MAX_DEPTH 16
 
 struct json_writer {
@@ -46,5 +48,7 @@ void jw_kv_bool(struct json_writer *w, const char *key, bool v);
 
 /* RFC 3339 UTC with microseconds: 2026-01-15T09:00:00.000000Z */
 void format_timestamp(uint64_t ts_usec, char out[32]);
+/* addr_format's text (inet_ntop), IPv4 without going through printf. */
+void format_addr(const struct ip_addr *a, char out[ADDR_STRLEN]);
 
 #endif

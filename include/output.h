@@ -1,7 +1,7 @@
 /* output.h - where records go: the API packet processing calls.
  *
  * output_write() may be called from several capture threads at once. It
- * applies alert suppression, copies the record into a bounded queue and
+ * applies alert suppression, packs the record into a bounded queue and
  * returns; it never waits on a sink. One delivery thread (delivery.c, a
  * libevent loop) formats each record for every sink and delivers it, and
  * owns every sink, timer, signal and the status endpoint.

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "format.h"
 #include "spool.h"
@@ -59,7 +60,10 @@ struct msg {
  * 2 MiB (transparent huge pages where the kernel allows), since a backlog
  * is first in, first out. A chunk is given back once every message in it
  * is freed; one emptied chunk is kept for reuse. A message of more than
- * 64 KiB gets an allocation of its own. Messages are made on the delivery
+ * 64 KiB gets an allocation of its own. Once 1 MiB waits (the receiver
+ * is not keeping up), messages are written with non-temporal stores, so
+ * that a growing backlog does not evict the packet threads' data from
+ * the shared cache. Messages are made on the delivery
  * thread and may be freed on any (the RELP thread frees those it sent). */
 struct msg_pool {
 	pthread_mutex_t mu;          /* spare */
@@ -81,6 +85,9 @@ void msg_pool_init(struct msg_pool *p);
 /* Every message of the pool must have been freed. */
 void msg_pool_destroy(struct msg_pool *p);
 struct msg *msg_new(struct msg_pool *p, const void *data, size_t len);
+/* One message of the n parts one after the other. cold: it will not be
+ * read soon (a backlog): written around the cache where the CPU can. */
+struct msg *msg_new_parts(struct msg_pool *p, const struct iovec *parts, int n, bool cold);
 void msg_free(struct msg *m);
 
 struct sink_counters {
@@ -139,8 +146,11 @@ bool sink_start(struct sink *s, struct event_base *base, struct delivery *d,
 		const struct sink_limits *lim, char *err, size_t errlen);
 void sink_free(struct sink *s);
 
-/* Hands a message to the sink's backlog (and kicks the transport). */
+/* Hands a message to the sink's backlog. */
 void sink_enqueue(struct sink *s, const char *data, size_t len);
+/* The same for a message of n parts (prefix, header, body, ...), copied
+ * once, into the backlog. */
+void sink_enqueue_parts(struct sink *s, const struct iovec *parts, int n);
 /* The oldest waiting message, refilled from the spool; NULL when none.
  * The caller owns it: free it once confirmed, or sink_requeue() it. */
 struct msg *sink_next(struct sink *s);

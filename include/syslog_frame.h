@@ -29,6 +29,11 @@ struct syslog_opts {
 /* Appends the syslog message (header + body) for r to out. */
 void syslog_message(const struct syslog_opts *o, const struct record *r, const char *body,
 		    size_t body_len, struct strbuf *out);
+/* The same without the body: the header up to the space before it. */
+void syslog_header(const struct syslog_opts *o, const struct record *r, struct strbuf *out);
+/* What goes before a message of msg_len bytes ("LEN " for octet
+ * counting, nothing else); its length. After it: "\n" for FRAMING_LF. */
+size_t syslog_frame_prefix(enum syslog_framing framing, size_t msg_len, char out[24]);
 /* Appends msg framed for a stream transport. */
 void syslog_frame(enum syslog_framing framing, const char *msg, size_t len, struct strbuf *out);
 

@@ -41,7 +41,7 @@ struct delivery {
 	struct record rec;            /* the record being delivered, unpacked */
 	struct strbuf body[FORMAT_COUNT];
 	bool have_body[FORMAT_COUNT];
-	struct strbuf msg, framed;
+	struct strbuf msg;            /* a syslog header */
 };
 
 void delivery_wake(struct delivery *d)
@@ -81,19 +81,30 @@ static void deliver_record(struct delivery *d, const struct record *r)
 			atomic_fetch_add(&s->c.dropped, 1);
 			continue;
 		}
-		sb_reset(&d->framed);
+		/* The body is copied once, into the message: the parts around
+		 * it are built apart. */
+		struct iovec parts[4];
+		int n = 0;
+		char prefix[24];
 		if (s->spec.kind == SINK_FILE) {
-			sb_put(&d->framed, body, blen);
-			sb_putc(&d->framed, '\n');
+			parts[n++] = (struct iovec){ (void *)body, blen };
+			parts[n++] = (struct iovec){ "\n", 1 };
 		} else {
 			sb_reset(&d->msg);
-			syslog_message(&s->syslog, r, body, blen, &d->msg);
-			syslog_frame(s->spec.framing, d->msg.buf, d->msg.len, &d->framed);
+			syslog_header(&s->syslog, r, &d->msg);
+			if (d->msg.oom) {
+				atomic_fetch_add(&s->c.dropped, 1);
+				continue;
+			}
+			size_t plen = syslog_frame_prefix(s->spec.framing, d->msg.len + blen, prefix);
+			if (plen)
+				parts[n++] = (struct iovec){ prefix, plen };
+			parts[n++] = (struct iovec){ d->msg.buf, d->msg.len };
+			parts[n++] = (struct iovec){ (void *)body, blen };
+			if (s->spec.framing == FRAMING_LF)
+				parts[n++] = (struct iovec){ "\n", 1 };
 		}
-		if (d->framed.oom)
-			atomic_fetch_add(&s->c.dropped, 1);
-		else
-			sink_enqueue(s, d->framed.buf, d->framed.len);
+		sink_enqueue_parts(s, parts, n);
 	}
 }
 
@@ -244,7 +255,6 @@ struct delivery *delivery_new(struct record_queue *q, struct sink **sinks, size_
 	for (int f = 0; f < FORMAT_COUNT; f++)
 		sb_init(&d->body[f]);
 	sb_init(&d->msg);
-	sb_init(&d->framed);
 	d->wake = event_new(d->base, -1, 0, on_wake, d);
 	d->poll = evtimer_new(d->base, on_wake, d);
 	d->tick = event_new(d->base, -1, EV_PERSIST, on_tick, d);
@@ -342,7 +352,6 @@ void delivery_free(struct delivery *d)
 	for (int f = 0; f < FORMAT_COUNT; f++)
 		sb_free(&d->body[f]);
 	sb_free(&d->msg);
-	sb_free(&d->framed);
 	free(d->batch);
 	free(d);
 }

@@ -67,7 +67,7 @@ static void ext_uint(struct strbuf *b, const char *key, uint64_t v)
 static void ext_addr(struct strbuf *b, const char *key, const struct ip_addr *a)
 {
 	char buf[ADDR_STRLEN];
-	addr_format(a, buf);
+	format_addr(a, buf);
 	ext(b, key, buf);
 }
 

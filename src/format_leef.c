@@ -61,7 +61,7 @@ static void attr_uint(struct strbuf *b, const char *key, uint64_t v)
 static void attr_addr(struct strbuf *b, const char *key, const struct ip_addr *a)
 {
 	char buf[ADDR_STRLEN];
-	addr_format(a, buf);
+	format_addr(a, buf);
 	attr(b, key, buf);
 }
 

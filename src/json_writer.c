@@ -272,3 +272,21 @@ void format_timestamp(uint64_t ts_usec, char out[32])
 	out[26] = 'Z';
 	out[27] = '\0';
 }
+
+void format_addr(const struct ip_addr *a, char out[ADDR_STRLEN])
+{
+	if (!addr_is_v4(a)) {
+		addr_format(a, out);
+		return;
+	}
+	char *p = out;
+	for (int i = 12; i < 16; i++) {
+		unsigned v = a->b[i];
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+		*p++ = i < 15 ? '.' : '\0';
+	}
+}

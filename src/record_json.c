@@ -11,7 +11,7 @@
 static void write_addr(struct json_writer *w, const char *key, const struct ip_addr *a)
 {
 	char buf[ADDR_STRLEN];
-	addr_format(a, buf);
+	format_addr(a, buf);
 	jw_kv_string(w, key, buf);
 }
 

@@ -9,12 +9,16 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 /* ---- messages ------------------------------------------------------------ */
 
 #define CHUNK_SIZE ((size_t)2 << 20)
 #define CHUNK_HDR 64                     /* struct msg_chunk, padded */
 #define MSG_OWN ((size_t)64 << 10)       /* messages larger than this: malloc */
+#define COLD_BACKLOG ((uint64_t)1 << 20) /* bytes waiting past which messages go in cold */
 
 struct msg_chunk {
 	atomic_size_t refs;          /* messages in it, + 1 while it is the pool's cur */
@@ -89,6 +93,45 @@ void msg_pool_destroy(struct msg_pool *p)
 
 struct msg *msg_new(struct msg_pool *p, const void *data, size_t len)
 {
+	struct iovec part = { (void *)data, len };
+	return msg_new_parts(p, &part, 1, false);
+}
+
+/* The parts one after the other at d (8-byte aligned, room rounded up to
+ * 8). cold: with stores that go around the cache, so that a backlog
+ * nobody reads soon does not push the packet threads' data out of the
+ * cache the cores share. */
+static void copy_parts(char *d, const struct iovec *parts, int n, size_t len, bool cold)
+{
+#if defined(__x86_64__)
+	static _Thread_local uint64_t tmp[1024];
+	if (cold && len <= sizeof(tmp)) {
+		char *t = (char *)tmp;
+		for (int i = 0; i < n; i++) {
+			memcpy(t, parts[i].iov_base, parts[i].iov_len);
+			t += parts[i].iov_len;
+		}
+		long long *dst = (long long *)(void *)d;
+		for (size_t i = 0; i < (len + 7) / 8; i++)
+			_mm_stream_si64(dst + i, (long long)tmp[i]);
+		_mm_sfence();
+		return;
+	}
+#else
+	(void)len;
+	(void)cold;
+#endif
+	for (int i = 0; i < n; i++) {
+		memcpy(d, parts[i].iov_base, parts[i].iov_len);
+		d += parts[i].iov_len;
+	}
+}
+
+struct msg *msg_new_parts(struct msg_pool *p, const struct iovec *parts, int n, bool cold)
+{
+	size_t len = 0;
+	for (int i = 0; i < n; i++)
+		len += parts[i].iov_len;
 	size_t need = (sizeof(struct msg) + len + 15) & ~(size_t)15;
 	struct msg *m;
 	if (len > MSG_OWN) {
@@ -118,7 +161,7 @@ struct msg *msg_new(struct msg_pool *p, const void *data, size_t len)
 	}
 	m->next = NULL;
 	m->len = (uint32_t)len;
-	memcpy(m->data, data, len);
+	copy_parts(m->data, parts, n, len, cold && m->chunk);
 	return m;
 }
 
@@ -509,10 +552,26 @@ void sink_spool_flush(struct sink *s)
 
 void sink_enqueue(struct sink *s, const char *data, size_t len)
 {
+	struct iovec part = { (void *)data, len };
+	sink_enqueue_parts(s, &part, 1);
+}
+
+void sink_enqueue_parts(struct sink *s, const struct iovec *parts, int n)
+{
+	size_t len = 0;
+	for (int i = 0; i < n; i++)
+		len += parts[i].iov_len;
 	bool to_disk = s->spool && (spool_pending(s->spool) > 0 ||
 				    s->mem.bytes + len > s->lim.memory);
 	if (to_disk) {
-		if (spool_append(s->spool, data, len))
+		const char *data = parts[0].iov_base;
+		if (n > 1) {
+			sb_reset(&s->scratch);
+			for (int i = 0; i < n; i++)
+				sb_put(&s->scratch, parts[i].iov_base, parts[i].iov_len);
+			data = s->scratch.buf;
+		}
+		if (!(n > 1 && s->scratch.oom) && spool_append(s->spool, data, len))
 			count(&s->c.spooled, 1);
 		else
 			dropped(s, 1, "the spool is full");
@@ -520,7 +579,9 @@ void sink_enqueue(struct sink *s, const char *data, size_t len)
 	} else if (s->mem.bytes + len > s->lim.memory && s->mem.count > 0) {
 		dropped(s, 1, s->spool ? "the spool is full" : "memory bound reached, no spool");
 	} else {
-		struct msg *m = msg_new(&s->pool, data, len);
+		/* Much waiting already: this one will not be read soon. */
+		bool cold = s->mem.bytes >= COLD_BACKLOG;
+		struct msg *m = msg_new_parts(&s->pool, parts, n, cold);
 		if (m)
 			msgq_push(&s->mem, m);
 		else

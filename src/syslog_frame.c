@@ -110,10 +110,10 @@ static void structured_data(const struct record *r, struct strbuf *out)
 		param(out, "signature", r->verdict.match);
 	}
 	param(out, "policy", r->policy);
-	addr_format(&r->src, a);
+	format_addr(&r->src, a);
 	param(out, "src", a);
 	param_uint(out, "sport", r->sport);
-	addr_format(&r->dst, a);
+	format_addr(&r->dst, a);
 	param(out, "dst", a);
 	param_uint(out, "dport", r->dport);
 	param(out, "proto", r->proto == 6 ? "TCP" : r->proto == 17 ? "UDP" : "OTHER");
@@ -125,8 +125,7 @@ static void structured_data(const struct record *r, struct strbuf *out)
 	sb_putc(out, ']');
 }
 
-void syslog_message(const struct syslog_opts *o, const struct record *r, const char *body,
-		    size_t body_len, struct strbuf *out)
+void syslog_header(const struct syslog_opts *o, const struct record *r, struct strbuf *out)
 {
 	/* warning for alerts, informational for flow records */
 	int pri = o->facility * 8 + (r->kind == RECORD_ALERT ? 4 : 6);
@@ -158,7 +157,27 @@ void syslog_message(const struct syslog_opts *o, const struct record *r, const c
 		structured_data(r, out);
 		sb_putc(out, ' ');
 	}
+}
+
+void syslog_message(const struct syslog_opts *o, const struct record *r, const char *body,
+		    size_t body_len, struct strbuf *out)
+{
+	syslog_header(o, r, out);
 	sb_put(out, body, body_len);
+}
+
+size_t syslog_frame_prefix(enum syslog_framing framing, size_t msg_len, char out[24])
+{
+	if (framing != FRAMING_OCTET)
+		return 0;
+	char b[24], *end = b + sizeof(b), *p = end;
+	*--p = ' ';
+	do {
+		*--p = (char)('0' + msg_len % 10);
+		msg_len /= 10;
+	} while (msg_len);
+	memcpy(out, p, (size_t)(end - p));
+	return (size_t)(end - p);
 }
 
 void syslog_frame(enum syslog_framing framing, const char *msg, size_t len, struct strbuf *out)

@@ -354,6 +354,23 @@ START_TEST(message_pool_chunks_and_frees_anywhere)
 	pthread_create(&th, NULL, free_all, &b);
 	msgq_clear(&a);
 	pthread_join(th, NULL);
+	/* in parts, cold or not, every length: the same bytes */
+	for (size_t len = 0; len < 300; len++) {
+		for (int cold = 0; cold < 2; cold++) {
+			char want[300];
+			for (size_t k = 0; k < len; k++)
+				want[k] = (char)(k * 31 + len);
+			struct iovec parts[3] = { { want, len / 3 }, { want + len / 3, len / 3 },
+						  { want + 2 * (len / 3), len - 2 * (len / 3) } };
+			struct msg *x = msg_new_parts(&p, parts, 3, cold);
+			struct msg *y = msg_new_parts(&p, parts, 3, cold);   /* right after it */
+			ck_assert_uint_eq(x->len, len);
+			ck_assert(memcmp(x->data, want, len) == 0);
+			ck_assert(memcmp(y->data, want, len) == 0);
+			msg_free(x);
+			msg_free(y);
+		}
+	}
 	/* the pool goes on working after its chunks were emptied */
 	m = msg_new(&p, "again", 5);
 	ck_assert(m != NULL);

@@ -197,6 +197,27 @@ START_TEST(rfc3164_and_framing)
 	sb_reset(&f);
 	syslog_frame(FRAMING_NONE, "abc", 3, &f);
 	ck_assert_str_eq(f.buf, "abc");
+	/* the pieces the delivery thread puts together make the same bytes */
+	char prefix[24];
+	ck_assert_uint_eq(syslog_frame_prefix(FRAMING_OCTET, 39, prefix), 3);
+	ck_assert(memcmp(prefix, "39 ", 3) == 0);
+	ck_assert_uint_eq(syslog_frame_prefix(FRAMING_OCTET, 0, prefix), 2);
+	ck_assert(memcmp(prefix, "0 ", 2) == 0);
+	ck_assert_uint_eq(syslog_frame_prefix(FRAMING_OCTET, 1234567, prefix), 8);
+	ck_assert(memcmp(prefix, "1234567 ", 8) == 0);
+	ck_assert_uint_eq(syslog_frame_prefix(FRAMING_LF, 39, prefix), 0);
+	ck_assert_uint_eq(syslog_frame_prefix(FRAMING_NONE, 39, prefix), 0);
+	for (int rfc = 0; rfc < 2; rfc++) {
+		struct syslog_opts o2 = { rfc ? SYSLOG_3164 : SYSLOG_5424, SYSLOG_FACILITY_LOCAL0,
+					  "sensor", 7 };
+		r.kind = rfc ? RECORD_FLOW : RECORD_ALERT;
+		sb_reset(&b);
+		sb_reset(&f);
+		syslog_message(&o2, &r, "BODY", 4, &b);
+		syslog_header(&o2, &r, &f);
+		sb_put(&f, "BODY", 4);
+		ck_assert_str_eq(f.buf, b.buf);
+	}
 	sb_free(&b);
 	sb_free(&f);
 }

@@ -93,11 +93,34 @@ START_TEST(timestamp_is_rfc3339_utc_microseconds)
 }
 END_TEST
 
+START_TEST(address_text_is_inet_ntop)
+{
+	static const uint8_t v4[][4] = { { 0, 0, 0, 0 }, { 255, 255, 255, 255 }, { 10, 0, 100, 9 },
+					 { 1, 20, 3, 40 }, { 17, 253, 144, 10 }, { 99, 100, 101, 199 } };
+	char a[ADDR_STRLEN], b[ADDR_STRLEN];
+	struct ip_addr ip;
+	for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
+		addr_from_v4(&ip, v4[i]);
+		format_addr(&ip, a);
+		addr_format(&ip, b);
+		ck_assert_str_eq(a, b);
+	}
+	ck_assert(addr_parse("2001:db8::17", &ip));
+	format_addr(&ip, a);
+	ck_assert_str_eq(a, "2001:db8::17");
+	ck_assert(addr_parse("::ffff:10.1.2.3", &ip));   /* IPv4-mapped: as addr_format has it */
+	format_addr(&ip, a);
+	addr_format(&ip, b);
+	ck_assert_str_eq(a, b);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("json_writer");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, nested_structure_and_commas);
+	tcase_add_test(tc, address_text_is_inet_ntop);
 	tcase_add_test(tc, escapes_quotes_controls_and_bad_utf8);
 	tcase_add_test(tc, overlong_and_surrogate_utf8_rejected);
 	tcase_add_test(tc, large_values_grow_the_buffer);
