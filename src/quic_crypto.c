@@ -9,22 +9,26 @@
  *    and the salts Google and Facebook shipped in Q050/T050/T051 and mvfst
  *    (mvfst 0xfaceb001 is draft-22 based, 0xfaceb002/0xfaceb00e draft-27).
  *  - HKDF-Extract and HKDF-Expand-Label (RFC 8446 7.1, "tls13 " prefix, empty
- *    context) run on EVP_KDF "HKDF" with SHA-256. Only the client direction is
+ *    context) are RFC 5869 over libcrypto's HMAC-SHA256 (EVP_MAC); every
+ *    output is at most one hash long, so Expand is the single block T(1). Only the client direction is
  *    derived: a passive reader needs the ClientHello, nothing the server sends.
  *  - AEAD_AES_128_GCM is opened with the associated data fed in pieces, so the
  *    caller never copies a header to unmask it.
- *  - Every function is reentrant: EVP contexts live for one call.
+ *  - Every function is reentrant: EVP contexts live for one call. The
+ *    algorithms (HMAC with SHA-256, AES-128-ECB, AES-128-GCM) are
+ *    fetched from libcrypto's providers once per process: looking them up by
+ *    name on every call cost several times the cryptography itself.
  * Secrets are wiped from the stack with OPENSSL_cleanse even though Initial
  * keys are public, to keep the habit uniform with real key material. */
 #include "quic_crypto.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
 #include <openssl/params.h>
 
 #define QUIC_SALT_LEN 20
@@ -112,36 +116,74 @@ bool quic_crypto_known_version(uint32_t version)
 	return salt_for(version, &v2) != SALT_NONE;
 }
 
-/* One HKDF step (extract or expand) with SHA-256 on a fetched KDF. */
-static bool hkdf_run(EVP_KDF *kdf, int mode, const uint8_t *key, size_t key_len,
-		     const uint8_t *salt, size_t salt_len, const uint8_t *info, size_t info_len,
-		     uint8_t *out, size_t out_len)
-{
-	EVP_KDF_CTX *kctx = EVP_KDF_CTX_new(kdf);
-	OSSL_PARAM params[6];
-	OSSL_PARAM *p = params;
-	char digest[] = "SHA256";
-	bool ok = false;
+/* Fetched once (pthread_once) and never freed: read-only afterwards, so
+ * every thread may use them. NULL if libcrypto lacks one. */
+static pthread_once_t algos_once = PTHREAD_ONCE_INIT;
+static EVP_MAC_CTX *hmac_sha256;     /* HMAC with SHA-256 set, no key: duplicated per use */
+static EVP_CIPHER *aes_128_ecb, *aes_128_gcm;
 
-	if (!kctx)
+static void fetch_algos(void)
+{
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (mac) {
+		hmac_sha256 = EVP_MAC_CTX_new(mac);
+		EVP_MAC_free(mac);   /* the context holds its own reference */
+		char digest[] = "SHA256";
+		OSSL_PARAM params[] = {
+			OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+			OSSL_PARAM_construct_end(),
+		};
+		if (hmac_sha256 && EVP_MAC_CTX_set_params(hmac_sha256, params) <= 0) {
+			EVP_MAC_CTX_free(hmac_sha256);
+			hmac_sha256 = NULL;
+		}
+	}
+	aes_128_ecb = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
+	aes_128_gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
+}
+
+/* HMAC-SHA256(key, a || b) into out (QUIC_SECRET_LEN bytes). */
+static bool hmac_run(const uint8_t *key, size_t key_len, const uint8_t *a, size_t a_len,
+		     const uint8_t *b, size_t b_len, uint8_t out[QUIC_SECRET_LEN])
+{
+	EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(hmac_sha256);
+	size_t n = 0;
+	bool ok;
+
+	if (!ctx)
 		return false;
-	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
-	*p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)key, key_len);
-	if (salt)
-		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt,
-							  salt_len);
-	if (info)
-		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info,
-							  info_len);
-	*p = OSSL_PARAM_construct_end();
-	ok = EVP_KDF_derive(kctx, out, out_len, params) > 0;
-	EVP_KDF_CTX_free(kctx);
+	ok = EVP_MAC_init(ctx, key, key_len, NULL) > 0 &&
+	     (a_len == 0 || EVP_MAC_update(ctx, a, a_len) > 0) &&
+	     (b_len == 0 || EVP_MAC_update(ctx, b, b_len) > 0) &&
+	     EVP_MAC_final(ctx, out, &n, QUIC_SECRET_LEN) > 0 && n == QUIC_SECRET_LEN;
+	EVP_MAC_CTX_free(ctx);
 	return ok;
 }
 
+/* HKDF-Extract(salt, ikm) of RFC 5869 2.2. */
+static bool hkdf_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, size_t ikm_len,
+			 uint8_t prk[QUIC_SECRET_LEN])
+{
+	return hmac_run(salt, salt_len, ikm, ikm_len, NULL, 0, prk);
+}
+
+/* HKDF-Expand(prk, info, out_len) of RFC 5869 2.3 for out_len up to one
+ * hash length (every QUIC Initial secret, key, IV and HP key): T(1) only. */
+static bool hkdf_expand(const uint8_t prk[QUIC_SECRET_LEN], const uint8_t *info, size_t info_len,
+			uint8_t *out, size_t out_len)
+{
+	static const uint8_t one = 0x01;
+	uint8_t t[QUIC_SECRET_LEN];
+
+	if (out_len > sizeof(t) || !hmac_run(prk, QUIC_SECRET_LEN, info, info_len, &one, 1, t))
+		return false;
+	memcpy(out, t, out_len);
+	OPENSSL_cleanse(t, sizeof(t));
+	return true;
+}
+
 /* HKDF-Expand-Label(secret, label, "", out_len) of RFC 8446 7.1. */
-static bool expand_label(EVP_KDF *kdf, const uint8_t secret[QUIC_SECRET_LEN], const char *label,
+static bool expand_label(const uint8_t secret[QUIC_SECRET_LEN], const char *label,
 			 uint8_t *out, size_t out_len)
 {
 	static const char prefix[] = "tls13 ";
@@ -160,8 +202,7 @@ static bool expand_label(EVP_KDF *kdf, const uint8_t secret[QUIC_SECRET_LEN], co
 	memcpy(info + n, label, llen);
 	n += llen;
 	info[n++] = 0;          /* empty context */
-	return hkdf_run(kdf, EVP_KDF_HKDF_MODE_EXPAND_ONLY, secret, QUIC_SECRET_LEN, NULL, 0,
-			info, n, out, out_len);
+	return hkdf_expand(secret, info, n, out, out_len);
 }
 
 bool quic_derive_client_keys(uint32_t version, const uint8_t *dcid, size_t dcid_len,
@@ -176,19 +217,17 @@ bool quic_derive_client_keys(uint32_t version, const uint8_t *dcid, size_t dcid_
 	 * a zero-length DCID never names a client's first Initial anyway. */
 	if (sid == SALT_NONE || dcid_len == 0 || dcid_len > QUIC_CID_MAX)
 		return false;
-	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	if (!kdf)
+	pthread_once(&algos_once, fetch_algos);
+	if (!hmac_sha256)
 		return false;
-	ok = hkdf_run(kdf, EVP_KDF_HKDF_MODE_EXTRACT_ONLY, dcid, dcid_len, salts[sid],
-		      QUIC_SALT_LEN, NULL, 0, initial, sizeof(initial)) &&
-	     expand_label(kdf, initial, "client in", client, sizeof(client)) &&
-	     expand_label(kdf, client, v2 ? "quicv2 key" : "quic key", keys->key,
+	ok = hkdf_extract(salts[sid], QUIC_SALT_LEN, dcid, dcid_len, initial) &&
+	     expand_label(initial, "client in", client, sizeof(client)) &&
+	     expand_label(client, v2 ? "quicv2 key" : "quic key", keys->key,
 			  sizeof(keys->key)) &&
-	     expand_label(kdf, client, v2 ? "quicv2 iv" : "quic iv", keys->iv,
+	     expand_label(client, v2 ? "quicv2 iv" : "quic iv", keys->iv,
 			  sizeof(keys->iv)) &&
-	     expand_label(kdf, client, v2 ? "quicv2 hp" : "quic hp", keys->hp,
+	     expand_label(client, v2 ? "quicv2 hp" : "quic hp", keys->hp,
 			  sizeof(keys->hp));
-	EVP_KDF_free(kdf);
 	if (ok && secret_out)
 		memcpy(secret_out, client, sizeof(client));
 	OPENSSL_cleanse(initial, sizeof(initial));
@@ -204,9 +243,12 @@ bool quic_hp_mask(const uint8_t hp[QUIC_HP_LEN], const uint8_t sample[QUIC_SAMPL
 	int outl = 0;
 	bool ok;
 
-	if (!ctx)
+	pthread_once(&algos_once, fetch_algos);
+	if (!ctx || !aes_128_ecb) {
+		EVP_CIPHER_CTX_free(ctx);
 		return false;
-	ok = EVP_EncryptInit_ex(ctx, EVP_aes_128_ecb(), NULL, hp, NULL) > 0 &&
+	}
+	ok = EVP_EncryptInit_ex(ctx, aes_128_ecb, NULL, hp, NULL) > 0 &&
 	     EVP_CIPHER_CTX_set_padding(ctx, 0) > 0 &&
 	     EVP_EncryptUpdate(ctx, block, &outl, sample, QUIC_SAMPLE_LEN) > 0 &&
 	     outl == QUIC_SAMPLE_LEN;
@@ -234,10 +276,13 @@ bool quic_aead_open(const struct quic_keys *keys, uint64_t pn, const struct quic
 		nonce[QUIC_IV_LEN - 1 - i] ^= (uint8_t)(pn >> (8 * i));
 	memcpy(tagbuf, tag, sizeof(tagbuf));   /* EVP wants a writable pointer */
 
+	pthread_once(&algos_once, fetch_algos);
+	if (!aes_128_gcm)
+		return false;
 	ctx = EVP_CIPHER_CTX_new();
 	if (!ctx)
 		return false;
-	ok = EVP_DecryptInit_ex(ctx, EVP_aes_128_gcm(), NULL, keys->key, nonce) > 0;
+	ok = EVP_DecryptInit_ex(ctx, aes_128_gcm, NULL, keys->key, nonce) > 0;
 	for (int i = 0; ok && i < 3; i++) {
 		if (aad->len[i] == 0)
 			continue;
