@@ -9,8 +9,8 @@
  * open, TCP closed, UDP, other), each ordered by last packet time, most
  * recent first. Because all flows of a list share one timeout, expiry only
  * ever looks at list tails; eviction when the table is full takes the
- * oldest tail of the four. Flow structs come from chunks that are reused
- * through a free list: the per-packet path allocates nothing.
+ * oldest tail of the four. Flow structs come from a slab (slab.h: 2 MiB
+ * hugepage-advised blocks, freed flows reused first).
  *
  * What a flow learns beyond counters (names, verdict, reassembly buffers)
  * lives in an optional `struct flow_info` owned by the engine; the table

@@ -21,6 +21,12 @@ struct quic_state;               /* per-flow reassembly of the client's CRYPTO s
 
 struct quic_state *quic_state_new(void);
 void quic_state_free(struct quic_state *st);
+/* The same with the state taken from and given back to a slab of
+ * quic_state_size() bytes. */
+struct slab;
+size_t quic_state_size(void);
+struct quic_state *quic_state_new_from(struct slab *pool);
+void quic_state_free_to(struct slab *pool, struct quic_state *st);
 
 enum quic_result {
 	QUIC_NOT_QUIC = 0,           /* not a QUIC long-header Initial we understand */

@@ -74,4 +74,14 @@ void tcp_reasm_consume(struct tcp_reasm *r, size_t n);
 /* Free the window; base is kept, so later bytes still line up. */
 void tcp_reasm_release(struct tcp_reasm *r);
 
+/* The same two with the window taken from and given back to a slab (of
+ * tcp_reasm_window_size() bytes) instead of malloc. One reassembler must
+ * use one of the two ways throughout. */
+struct slab;
+size_t tcp_reasm_window_size(void);
+enum tcp_reasm_result tcp_reasm_add_from(struct tcp_reasm *r, struct slab *pool, uint32_t seq,
+					 const uint8_t *data, size_t len,
+					 struct tcp_reasm_stats *st);
+void tcp_reasm_release_to(struct tcp_reasm *r, struct slab *pool);
+
 #endif

@@ -32,6 +32,7 @@
 #include "quic_crypto.h"
 #include "record.h"
 #include "ruleset.h"
+#include "slab.h"
 #include "tcp_reassembly.h"
 #include "tls.h"
 
@@ -60,6 +61,9 @@ struct flow_info {
 struct engine {
 	struct engine_params p;
 	struct flow_table *flows;
+	struct slab *infos;          /* every struct flow_info of this engine */
+	struct slab *windows;        /* TCP reassembly windows (at most REASM_WINDOWS_MAX) */
+	struct slab *quic_states;    /* QUIC CRYPTO reassembly (at most QUIC_STATES_MAX) */
 	struct defrag *defrag;       /* IP fragments being put back together */
 	struct asn_cache *asn;       /* server address -> AS, NULL without a database */
 	struct asn_db *asn_db_held;  /* the shared database this engine acquired */
@@ -109,6 +113,9 @@ struct engine *engine_new(const struct engine_params *params)
 		.tcp = c->timeout_tcp, .tcp_closed = c->timeout_tcp_closed,
 		.udp = c->timeout_udp, .other = c->timeout_other,
 	};
+	e->infos = slab_new(sizeof(struct flow_info));
+	e->windows = slab_new(tcp_reasm_window_size());
+	e->quic_states = slab_new(quic_state_size());
 	e->flows = flow_table_new(params->flows_max ? params->flows_max : c->flows_max, &to,
 				  on_flow_release, e);
 	e->tls_scratch = malloc(TLS_CH_MAX);
@@ -124,7 +131,7 @@ struct engine *engine_new(const struct engine_params *params)
 	if (asn_db)
 		e->asn = asn_cache_new(asn_db, ASN_CACHE_SLOTS);
 	bool asn_ok = !c->asn_db[0] && !params->asn_db ? true : e->asn != NULL;
-	if (!e->flows || !e->tls_scratch || !e->defrag || !asn_ok) {
+	if (!e->infos || !e->windows || !e->quic_states || !e->flows || !e->tls_scratch || !e->defrag || !asn_ok) {
 		engine_free(e);
 		return NULL;
 	}
@@ -189,7 +196,10 @@ void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
-	flow_table_free(e->flows);
+	flow_table_free(e->flows);   /* releases every flow's info first */
+	slab_destroy(e->infos);
+	slab_destroy(e->windows);
+	slab_destroy(e->quic_states);
 	defrag_free(e->defrag);
 	asn_cache_free(e->asn);
 	asn_db_release(e->asn_db_held);
@@ -229,10 +239,10 @@ const struct defrag_stats *engine_defrag_stats(const struct engine *e)
 
 /* ---- per-flow state ---------------------------------------------------- */
 
-static struct flow_info *flow_info_get(struct flow *f)
+static struct flow_info *flow_info_get(struct engine *e, struct flow *f)
 {
 	if (!f->info)
-		f->info = calloc(1, sizeof(*f->info));
+		f->info = slab_zalloc(e->infos);
 	return f->info;
 }
 
@@ -240,9 +250,9 @@ static void flow_info_drop_buffers(struct engine *e, struct flow_info *fi)
 {
 	if (fi->reasm.win)
 		e->reasm_live--;
-	tcp_reasm_release(&fi->reasm);
+	tcp_reasm_release_to(&fi->reasm, e->windows);
 	if (fi->quic) {
-		quic_state_free(fi->quic);
+		quic_state_free_to(e->quic_states, fi->quic);
 		fi->quic = NULL;
 		e->quic_live--;
 	}
@@ -261,7 +271,7 @@ static void flow_info_free(struct engine *e, struct flow_info *fi)
 		free(fi->dns[i]);
 	free(fi->dns);
 	free(fi->verdict);
-	free(fi);
+	slab_free(e->infos, fi);
 }
 
 static void set_name(char **slot, const char *value)
@@ -379,7 +389,7 @@ static void fill_record(struct engine *e, const struct flow *f, enum record_kind
 static void raise_alert(struct engine *e, struct flow *f, const struct verdict *v, uint64_t ts_usec,
 			uint8_t app_proto)
 {
-	struct flow_info *fi = flow_info_get(f);
+	struct flow_info *fi = flow_info_get(e, f);
 	if (!fi || v->service == SVC_NONE)
 		return;
 	uint32_t bit = 1u << v->service;
@@ -393,9 +403,9 @@ static void raise_alert(struct engine *e, struct flow *f, const struct verdict *
 	e->stats.alerts++;
 }
 
-static void keep_verdict(struct flow *f, const struct verdict *v)
+static void keep_verdict(struct engine *e, struct flow *f, const struct verdict *v)
 {
-	struct flow_info *fi = flow_info_get(f);
+	struct flow_info *fi = flow_info_get(e, f);
 	if (!fi || fi->verdict || v->service == SVC_NONE)
 		return;
 	fi->verdict = malloc(sizeof(*fi->verdict));
@@ -439,7 +449,7 @@ static void decide(struct engine *e, struct flow *f, uint64_t ts_usec)
 		look_again_later(e, f, ts_usec);
 	if (v.service == SVC_NONE)
 		return;
-	keep_verdict(f, &v);
+	keep_verdict(e, f, &v);
 	raise_alert(e, f, &v, ts_usec, f->app_proto);
 }
 
@@ -492,7 +502,7 @@ static void late_dns_check(struct engine *e, struct flow *f, uint64_t decided_us
 		free(fi->verdict);
 		fi->verdict = NULL;
 	}
-	keep_verdict(f, &v);
+	keep_verdict(e, f, &v);
 	raise_alert(e, f, &v, decided_usec, f->app_proto);
 }
 
@@ -558,7 +568,7 @@ static void handle_dns_message(struct engine *e, struct flow *f, const uint8_t *
 		}
 		return;
 	}
-	struct flow_info *fi = flow_info_get(f);
+	struct flow_info *fi = flow_info_get(e, f);
 	if (!fi)
 		return;
 	for (unsigned i = 0; i < m->n_questions; i++) {
@@ -569,7 +579,7 @@ static void handle_dns_message(struct engine *e, struct flow *f, const uint8_t *
 		classify_dns_query(e->p.sigs, m->qname[i], &v);
 		if (v.service == SVC_NONE)
 			continue;
-		keep_verdict(f, &v);
+		keep_verdict(e, f, &v);
 		raise_alert(e, f, &v, ts_usec, APP_DNS);
 	}
 }
@@ -605,7 +615,7 @@ static enum tcp_reasm_result stream_hold(struct engine *e, struct tcp_reasm *r, 
 		e->stats.reasm_windows_refused++;
 		return REASM_REFUSED;
 	}
-	enum tcp_reasm_result rr = tcp_reasm_add(r, seq, p->payload, p->payload_len, st);
+	enum tcp_reasm_result rr = tcp_reasm_add_from(r, e->windows, seq, p->payload, p->payload_len, st);
 	if (!had_window && r->win)
 		e->reasm_live++;
 	return rr;
@@ -698,7 +708,7 @@ static void take_client_hello(struct flow *f, struct flow_info *fi,
 
 static void inspect_tcp_client(struct engine *e, struct flow *f, const struct packet *p)
 {
-	struct flow_info *fi = flow_info_get(f);
+	struct flow_info *fi = flow_info_get(e, f);
 	const uint8_t *data;
 	size_t len;
 	bool in_place;
@@ -779,7 +789,7 @@ static void inspect_ssdp(struct engine *e, struct flow *f, const struct packet *
 	}
 	e->stats.http_requests++;
 	f->app_proto = APP_HTTP;
-	struct flow_info *fi = flow_info_get(f);
+	struct flow_info *fi = flow_info_get(e, f);
 	if (fi && req.has_host)
 		set_name(&fi->http_host, req.host);
 	decide(e, f, p->ts_usec);
@@ -820,7 +830,7 @@ static void inspect_udp(struct engine *e, struct flow *f, const struct packet *p
 			decide(e, f, p->ts_usec);
 		return;
 	}
-	fi = flow_info_get(f);
+	fi = flow_info_get(e, f);
 	if (!fi)
 		return;
 	if (!fi->quic) {
@@ -829,7 +839,7 @@ static void inspect_udp(struct engine *e, struct flow *f, const struct packet *p
 			decide(e, f, p->ts_usec);
 			return;
 		}
-		if (!(fi->quic = quic_state_new()))
+		if (!(fi->quic = quic_state_new_from(e->quic_states)))
 			return;
 		e->quic_live++;
 	}
@@ -862,11 +872,11 @@ static void track_tcp_state(struct engine *e, struct flow *f, const struct packe
 	}
 }
 
-static void note_encapsulation(struct flow *f, const struct packet *p)
+static void note_encapsulation(struct engine *e, struct flow *f, const struct packet *p)
 {
 	if (!p->tunnel_depth && !p->vlan_count)
 		return;
-	struct flow_info *fi = flow_info_get(f);
+	struct flow_info *fi = flow_info_get(e, f);
 	if (!fi)
 		return;
 	fi->tunnel = p->tunnel_depth ? p->tunnel : 0;
@@ -892,7 +902,7 @@ static struct flow *find_flow(struct engine *e, const struct packet *p, enum flo
 			return NULL;
 	}
 	if (created)
-		note_encapsulation(f, p);
+		note_encapsulation(e, f, p);
 	return f;
 }
 

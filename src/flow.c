@@ -18,12 +18,8 @@
 #include <string.h>
 #include <sys/random.h>
 
-#define CHUNK_FLOWS 1024
+#include "slab.h"
 
-struct flow_chunk {
-	struct flow_chunk *next;
-	struct flow flows[CHUNK_FLOWS];
-};
 
 struct flow_table {
 	struct flow **buckets;
@@ -33,9 +29,8 @@ struct flow_table {
 	uint64_t timeout_usec[FLOW_LIST_COUNT];
 	struct flow *head[FLOW_LIST_COUNT];
 	struct flow *tail[FLOW_LIST_COUNT];
-	struct flow *free_list;
-	struct flow_chunk *chunks;
-	uint32_t chunk_used;         /* flows handed out of the newest chunk */
+	struct slab *flows;          /* every flow of the table */
+	size_t buckets_size;         /* bytes of the bucket array (huge_zalloc) */
 	flow_release_fn release;
 	void *ctx;
 	struct flow_stats stats;
@@ -112,8 +107,12 @@ struct flow_table *flow_table_new(uint32_t max_flows, const struct flow_timeouts
 	uint32_t nb = 1024;
 	while (nb < max_flows && nb < (1u << 30))
 		nb <<= 1;
-	t->buckets = calloc(nb, sizeof(*t->buckets));
-	if (!t->buckets) {
+	t->buckets_size = (size_t)nb * sizeof(*t->buckets);
+	t->buckets = huge_zalloc(t->buckets_size);
+	t->flows = slab_new(sizeof(struct flow));
+	if (!t->buckets || !t->flows) {
+		huge_free(t->buckets, t->buckets_size);
+		slab_destroy(t->flows);
 		free(t);
 		return NULL;
 	}
@@ -127,7 +126,6 @@ struct flow_table *flow_table_new(uint32_t max_flows, const struct flow_timeouts
 	t->timeout_usec[FLOW_LIST_OTHER] = (uint64_t)to->other * 1000000u;
 	t->release = release;
 	t->ctx = ctx;
-	t->chunk_used = CHUNK_FLOWS;
 	return t;
 }
 
@@ -168,20 +166,7 @@ static void bucket_unlink(struct flow_table *t, struct flow *f)
 
 static struct flow *flow_alloc(struct flow_table *t)
 {
-	struct flow *f = t->free_list;
-	if (f) {
-		t->free_list = f->hnext;
-		return f;
-	}
-	if (t->chunk_used == CHUNK_FLOWS) {
-		struct flow_chunk *c = malloc(sizeof(*c));
-		if (!c)
-			return NULL;
-		c->next = t->chunks;
-		t->chunks = c;
-		t->chunk_used = 0;
-	}
-	return &t->chunks->flows[t->chunk_used++];
+	return slab_zalloc(t->flows);
 }
 
 static void flow_remove(struct flow_table *t, struct flow *f, enum flow_end_reason why)
@@ -196,8 +181,7 @@ static void flow_remove(struct flow_table *t, struct flow *f, enum flow_end_reas
 	if (t->release)
 		t->release(t->ctx, f);
 	f->info = NULL;
-	f->hnext = t->free_list;
-	t->free_list = f;
+	slab_free(t->flows, f);
 }
 
 void flow_end(struct flow_table *t, struct flow *f, enum flow_end_reason why)
@@ -283,7 +267,6 @@ struct flow *flow_lookup(struct flow_table *t, const struct ip_addr *src, const 
 	struct flow *f = flow_alloc(t);
 	if (!f)
 		return NULL;
-	memset(f, 0, sizeof(*f));
 	bool swap = first_sender_is_server(proto, sport, dport, tcp_flags);
 	f->key.cli = swap ? *dst : *src;
 	f->key.srv = swap ? *src : *dst;
@@ -400,13 +383,8 @@ void flow_table_free(struct flow_table *t)
 	if (!t)
 		return;
 	flow_flush(t);
-	struct flow_chunk *c = t->chunks;
-	while (c) {
-		struct flow_chunk *n = c->next;
-		free(c);
-		c = n;
-	}
-	free(t->buckets);
+	slab_destroy(t->flows);
+	huge_free(t->buckets, t->buckets_size);
 	free(t);
 }
 

@@ -44,6 +44,7 @@
 
 #include "cursor.h"
 #include "quic_crypto.h"
+#include "slab.h"
 
 #define QUIC_CRYPTO_WINDOW 16384   /* crypto-stream bytes buffered per flow */
 #define QUIC_KEY_SLOTS 4
@@ -745,6 +746,21 @@ struct quic_state *quic_state_new(void)
 void quic_state_free(struct quic_state *st)
 {
 	free(st);
+}
+
+size_t quic_state_size(void)
+{
+	return sizeof(struct quic_state);
+}
+
+struct quic_state *quic_state_new_from(struct slab *pool)
+{
+	return slab_zalloc(pool);
+}
+
+void quic_state_free_to(struct slab *pool, struct quic_state *st)
+{
+	slab_free(pool, st);
 }
 
 uint32_t quic_state_version(const struct quic_state *st)

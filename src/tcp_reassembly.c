@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cursor.h"
+#include "slab.h"
 
 struct range {
 	uint32_t start, end;         /* offsets from base, end exclusive */
@@ -47,10 +48,15 @@ bool tcp_reasm_in_order(const struct tcp_reasm *r, uint32_t seq, size_t len, siz
 	return true;
 }
 
-static struct tcp_reasm_window *window_get(struct tcp_reasm *r)
+size_t tcp_reasm_window_size(void)
+{
+	return sizeof(struct tcp_reasm_window);
+}
+
+static struct tcp_reasm_window *window_get(struct tcp_reasm *r, struct slab *pool)
 {
 	if (!r->win) {
-		r->win = malloc(sizeof(*r->win));
+		r->win = pool ? slab_alloc(pool) : malloc(sizeof(*r->win));
 		if (r->win)
 			r->win->n = 0;
 	}
@@ -100,6 +106,13 @@ static const uint8_t *segment_bytes(const uint8_t *data, size_t len, size_t off,
 enum tcp_reasm_result tcp_reasm_add(struct tcp_reasm *r, uint32_t seq, const uint8_t *data,
 				    size_t len, struct tcp_reasm_stats *st)
 {
+	return tcp_reasm_add_from(r, NULL, seq, data, len, st);
+}
+
+enum tcp_reasm_result tcp_reasm_add_from(struct tcp_reasm *r, struct slab *pool, uint32_t seq,
+					 const uint8_t *data, size_t len,
+					 struct tcp_reasm_stats *st)
+{
 	struct tcp_reasm_stats ignored;
 	if (!st)
 		st = &ignored;
@@ -129,7 +142,7 @@ enum tcp_reasm_result tcp_reasm_add(struct tcp_reasm *r, uint32_t seq, const uin
 	}
 	uint32_t s = (uint32_t)from, e = (uint32_t)to;
 
-	struct tcp_reasm_window *w = window_get(r);
+	struct tcp_reasm_window *w = window_get(r, pool);
 	if (!w)
 		return REASM_REFUSED;
 	if (ranges_after_merge(w, s, e) > TCP_REASM_RANGES) {
@@ -224,5 +237,11 @@ void tcp_reasm_consume(struct tcp_reasm *r, size_t n)
 void tcp_reasm_release(struct tcp_reasm *r)
 {
 	free(r->win);
+	r->win = NULL;
+}
+
+void tcp_reasm_release_to(struct tcp_reasm *r, struct slab *pool)
+{
+	slab_free(pool, r->win);
 	r->win = NULL;
 }
