@@ -24,7 +24,7 @@
 
 struct slab;
 
-/* Objects of obj_size bytes (rounded up to 16). NULL if memory ran out. */
+/* Objects of obj_size bytes (rounded up to 8). NULL if memory ran out. */
 struct slab *slab_new(size_t obj_size);
 /* Every block back to the system; objects still out become invalid. */
 void slab_destroy(struct slab *s);

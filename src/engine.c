@@ -38,24 +38,32 @@
 
 enum stream_kind { STREAM_UNKNOWN = 0, STREAM_TLS, STREAM_HTTP, STREAM_DNS, STREAM_NONE };
 
-/* What a flow learned beyond its counters; allocated on first need. */
+/* The outer addresses of a tunnelled flow (a side allocation: most flows
+ * are not tunnelled, and flow_info stays small for those that are kept). */
+struct flow_tunnel {
+	struct ip_addr outer_src, outer_dst;
+	uint8_t kind;                /* enum tunnel_kind of the innermost tunnel */
+};
+
+/* What a flow learned beyond its counters; allocated on first need, from
+ * the engine's slab. Kept for the flow's life when flow records are
+ * written, so it is ordered to pack (88 bytes). */
 struct flow_info {
 	char *sni, *quic_sni, *http_host, *alpn;
-	bool ech;
-	uint8_t n_dns;
-	uint16_t dns_more;
 	char **dns;                  /* RECORD_DNS_MAX query names, only for DNS flows */
 	/* client byte stream (TCP) */
-	uint8_t stream_kind;         /* enum stream_kind */
 	struct tcp_reasm reasm;      /* client bytes held while out of order or incomplete */
 	struct quic_state *quic;
-	/* encapsulation seen on the flow's first packet */
-	uint8_t tunnel;
-	uint16_t vlan;
-	struct ip_addr outer_src, outer_dst;
 	/* verdict, when the flow is toward Apple */
 	struct verdict *verdict;
+	/* encapsulation seen on the flow's first packet */
+	struct flow_tunnel *tunnel;  /* NULL unless tunnelled */
 	uint32_t alerted;            /* bit per service already alerted on this flow */
+	uint16_t dns_more;
+	uint16_t vlan;               /* outermost VLAN id, 0 none */
+	uint8_t n_dns;
+	uint8_t stream_kind;         /* enum stream_kind */
+	bool ech;
 };
 
 struct engine {
@@ -271,6 +279,7 @@ static void flow_info_free(struct engine *e, struct flow_info *fi)
 		free(fi->dns[i]);
 	free(fi->dns);
 	free(fi->verdict);
+	free(fi->tunnel);
 	slab_free(e->infos, fi);
 }
 
@@ -367,9 +376,11 @@ static void fill_record(struct engine *e, const struct flow *f, enum record_kind
 	}
 	if (!fi)
 		return;
-	r->tunnel = fi->tunnel;
-	r->outer_src = fi->outer_src;
-	r->outer_dst = fi->outer_dst;
+	if (fi->tunnel) {
+		r->tunnel = fi->tunnel->kind;
+		r->outer_src = fi->tunnel->outer_src;
+		r->outer_dst = fi->tunnel->outer_dst;
+	}
 	r->vlan = fi->vlan;
 	if (kind != RECORD_FLOW)
 		return;
@@ -879,10 +890,12 @@ static void note_encapsulation(struct engine *e, struct flow *f, const struct pa
 	struct flow_info *fi = flow_info_get(e, f);
 	if (!fi)
 		return;
-	fi->tunnel = p->tunnel_depth ? p->tunnel : 0;
-	fi->outer_src = p->outer_src;
-	fi->outer_dst = p->outer_dst;
 	fi->vlan = p->vlan_count ? p->vlan[0] : 0;
+	if (p->tunnel_depth && !fi->tunnel && (fi->tunnel = malloc(sizeof(*fi->tunnel)))) {
+		fi->tunnel->kind = p->tunnel;
+		fi->tunnel->outer_src = p->outer_src;
+		fi->tunnel->outer_dst = p->outer_dst;
+	}
 }
 
 static struct flow *find_flow(struct engine *e, const struct packet *p, enum flow_dir *dir)

@@ -92,7 +92,7 @@ struct slab *slab_new(size_t obj_size)
 	struct slab *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	s->obj_size = (obj_size + 15) & ~(size_t)15;
+	s->obj_size = (obj_size + 7) & ~(size_t)7;
 	s->per_block = (BLOCK_SIZE - BLOCK_HEADER) / s->obj_size;
 	s->carved = s->per_block;    /* no block yet */
 	return s;
