@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct ip_addr {
 	uint8_t b[16];      /* network order; IPv4 as ::ffff:a.b.c.d */
@@ -21,11 +22,36 @@ struct ip_prefix {
 
 #define ADDR_STRLEN 46   /* INET6_ADDRSTRLEN */
 
-void addr_from_v4(struct ip_addr *a, const uint8_t v4[4]);
-void addr_from_v6(struct ip_addr *a, const uint8_t v6[16]);
-bool addr_is_v4(const struct ip_addr *a);
-int addr_cmp(const struct ip_addr *a, const struct ip_addr *b);
-bool addr_eq(const struct ip_addr *a, const struct ip_addr *b);
+/* The per-packet ones are inline: the decoder and the flow table call them
+ * for every packet. */
+static inline void addr_from_v4(struct ip_addr *a, const uint8_t v4[4])
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	memcpy(a->b, mapped, 12);
+	memcpy(a->b + 12, v4, 4);
+}
+
+static inline void addr_from_v6(struct ip_addr *a, const uint8_t v6[16])
+{
+	memcpy(a->b, v6, 16);
+}
+
+static inline bool addr_is_v4(const struct ip_addr *a)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	return memcmp(a->b, mapped, 12) == 0;
+}
+
+static inline int addr_cmp(const struct ip_addr *a, const struct ip_addr *b)
+{
+	return memcmp(a->b, b->b, 16);
+}
+
+static inline bool addr_eq(const struct ip_addr *a, const struct ip_addr *b)
+{
+	return memcmp(a->b, b->b, 16) == 0;
+}
+
 /* Text form: dotted quad for IPv4, RFC 5952 for IPv6. */
 void addr_format(const struct ip_addr *a, char out[ADDR_STRLEN]);
 bool addr_parse(const char *s, struct ip_addr *a);

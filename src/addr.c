@@ -6,33 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const uint8_t v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-void addr_from_v4(struct ip_addr *a, const uint8_t v4[4])
-{
-	memcpy(a->b, v4_mapped_prefix, 12);
-	memcpy(a->b + 12, v4, 4);
-}
-
-void addr_from_v6(struct ip_addr *a, const uint8_t v6[16])
-{
-	memcpy(a->b, v6, 16);
-}
-
-bool addr_is_v4(const struct ip_addr *a)
-{
-	return memcmp(a->b, v4_mapped_prefix, 12) == 0;
-}
-
-int addr_cmp(const struct ip_addr *a, const struct ip_addr *b)
-{
-	return memcmp(a->b, b->b, 16);
-}
-
-bool addr_eq(const struct ip_addr *a, const struct ip_addr *b)
-{
-	return memcmp(a->b, b->b, 16) == 0;
-}
 
 void addr_format(const struct ip_addr *a, char out[ADDR_STRLEN])
 {
