@@ -44,6 +44,7 @@ struct workers_stats {
 	struct engine_stats engine;          /* summed over the workers */
 	struct flow_stats flows;             /* summed (peak_active: sum of the peaks) */
 	struct capture_stats capture;        /* summed over the captures */
+	struct defrag_stats defrag;          /* IP fragment reassembly, summed */
 	unsigned n_workers;
 	uint64_t worker_packets[WORKERS_MAX];   /* packets each worker processed */
 	uint64_t expiry_pauses;              /* file, several workers: stops to end idle flows */

@@ -160,6 +160,8 @@ void engine_tick(struct engine *e, uint64_t now_usec)
 	if (sec > e->last_expire_sec) {
 		e->last_expire_sec = sec;
 		flow_expire(e->flows, now_usec);
+		/* incomplete datagrams time out even when no fragment follows */
+		defrag_expire(e->defrag, now_usec);
 	}
 	uint64_t grace = (uint64_t)e->p.dns_grace_ms * 1000u;
 	while (e->late_n) {

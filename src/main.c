@@ -348,6 +348,16 @@ static void print_summary(struct workers *w, struct output *out, double elapsed,
 		(unsigned long long)s->decode.tunnelled, (unsigned long long)s->dns_messages,
 		(unsigned long long)s->dns_malformed, (unsigned long long)s->tls_client_hellos,
 		(unsigned long long)s->quic_client_hellos, (unsigned long long)s->http_requests);
+	const struct defrag_stats *ds = &ws.defrag;
+	if (ds->fragments)
+		fprintf(stderr,
+			"applemon: IP fragments %llu: %llu datagrams reassembled, %llu timed out, "
+			"%llu evicted, %llu invalid, %llu overlapping fragments (%llu with different "
+			"bytes)\n",
+			(unsigned long long)ds->fragments, (unsigned long long)ds->reassembled,
+			(unsigned long long)ds->timeouts, (unsigned long long)ds->evicted,
+			(unsigned long long)ds->invalid, (unsigned long long)ds->overlaps,
+			(unsigned long long)ds->conflicts);
 	if (ws.n_workers > 1) {
 		fprintf(stderr, "applemon: %u workers, packets each:", ws.n_workers);
 		for (unsigned i = 0; i < ws.n_workers; i++)

@@ -990,6 +990,7 @@ static void add_counters(void *sum, const void *add, size_t size)
 }
 
 _Static_assert(sizeof(struct engine_stats) % sizeof(uint64_t) == 0, "engine_stats: counters");
+_Static_assert(sizeof(struct defrag_stats) % sizeof(uint64_t) == 0, "defrag_stats: counters");
 _Static_assert(sizeof(struct flow_stats) % sizeof(uint64_t) == 0, "flow_stats: counters");
 
 void workers_get_stats(struct workers *w, struct workers_stats *s)
@@ -999,6 +1000,7 @@ void workers_get_stats(struct workers *w, struct workers_stats *s)
 	for (unsigned i = 0; i < w->n; i++) {
 		add_counters(&s->engine, engine_get_stats(w->engines[i]), sizeof(s->engine));
 		add_counters(&s->flows, engine_flow_stats(w->engines[i]), sizeof(s->flows));
+		add_counters(&s->defrag, engine_defrag_stats(w->engines[i]), sizeof(s->defrag));
 		s->worker_packets[i] = w->wk[i].packets;
 	}
 	sum_capture_stats(w, &s->capture);

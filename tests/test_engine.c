@@ -400,6 +400,29 @@ static void dns_message(struct buf *b, uint16_t id, const char *name, const char
 	}
 }
 
+/* An incomplete datagram is dropped when its timeout passes, on the engine's
+ * per-second tick, even if no later fragment comes to trigger it. */
+START_TEST(lone_fragment_times_out_on_the_tick)
+{
+	struct run r;
+	start(&r);
+	uint8_t l4[600];
+	memset(l4, 0x5a, sizeof(l4));
+	struct frame f;
+	ipv4_frame(&f, "10.20.0.1", "10.20.1.13", 17, 4242, 0x2000, l4, 296);
+	send_frame(&r, &f);
+	ck_assert_uint_eq(engine_defrag_stats(r.e)->in_progress, 1);
+	engine_tick(r.e, r.t + 10 * 1000000ull);
+	ck_assert_uint_eq(engine_defrag_stats(r.e)->in_progress, 1);
+	engine_tick(r.e, r.t + (uint64_t)(r.cfg.defrag_timeout + 1) * 1000000ull);
+	ck_assert_uint_eq(engine_defrag_stats(r.e)->in_progress, 0);
+	ck_assert_uint_eq(engine_defrag_stats(r.e)->timeouts, 1);
+	ck_assert_uint_eq(engine_defrag_stats(r.e)->bytes_held, 0);
+	finish(&r);
+	free(r.text);
+}
+END_TEST
+
 START_TEST(fragmented_dns_answer_names_the_address)
 {
 	struct run r;
@@ -557,6 +580,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, tcp_partial_hello_flood_is_bounded);
 	tcase_add_test(tc, quic_zero_rtt_first_then_initial);
 	tcase_add_test(tc, fragmented_dns_answer_names_the_address);
+	tcase_add_test(tc, lone_fragment_times_out_on_the_tick);
 	tcase_add_test(tc, client_hello_out_of_order);
 	tcase_add_test(tc, apple_address_alone_is_low);
 	suite_add_tcase(s, tc);
