@@ -192,8 +192,17 @@ static int choose_input(struct options *o, const struct config *cfg, char *buf, 
 		fprintf(stderr, "applemon: a chroot needs a user to become (-u or [capture] user)\n");
 		return EXIT_USAGE;
 	}
-	if (!o->workers)
-		o->workers = cfg->workers ? cfg->workers : workers_default_count();
+	if (!o->workers && cfg->workers)
+		o->workers = cfg->workers;
+	if (!o->workers) {
+		o->workers = workers_default_count();
+		/* Reading a file, worker 0 is also the thread that reads and
+		 * shares out the packets, about a core's work by itself: one
+		 * worker fewer than cores (docs/performance.md: on two cores one
+		 * worker reads a file faster than two). */
+		if (o->read_file && o->workers > 1)
+			o->workers--;
+	}
 	return 0;
 }
 
