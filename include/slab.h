@@ -15,8 +15,9 @@
  * only at slab_destroy: how much a slab can hold is bounded by what its
  * owner bounds (flows by [flows] max, windows and QUIC states by their caps).
  *
- * Built with AddressSanitizer, every object is its own calloc/free, so that
- * use after free and overflows stay visible to the sanitizer. */
+ * Built with AddressSanitizer, objects have poisoned red zones and freed
+ * ones stay poisoned, so overflows and use after free stay visible to the
+ * sanitizer (slab.c). */
 #ifndef APPLEMON_SLAB_H
 #define APPLEMON_SLAB_H
 

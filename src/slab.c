@@ -3,7 +3,14 @@
  * Blocks are 2 MiB, mapped 2 MiB-aligned (a huge page can only back an
  * aligned range) and advised MADV_HUGEPAGE. Objects are carved from the
  * newest block in order; freed ones are chained through their first word.
- * Blocks are chained through a header at their start. */
+ * Blocks are chained through a header at their start.
+ *
+ * Built with AddressSanitizer, each object is followed by a poisoned red
+ * zone and a freed object stays poisoned until it is handed out again, so
+ * an overflow past an object or a use after free is reported as it would be
+ * for malloc'd memory (what is not reported: a leak of one object, since
+ * the blocks go back whole at slab_destroy; and a freed object is reused at
+ * once rather than after a quarantine). */
 #include "slab.h"
 
 #include <stdbool.h>
@@ -13,22 +20,34 @@
 #include <sys/mman.h>
 
 #if defined(__SANITIZE_ADDRESS__)
-#define SLAB_PER_OBJECT 1
+#define SLAB_ASAN 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-#define SLAB_PER_OBJECT 1
+#define SLAB_ASAN 1
 #endif
 #endif
 
+#ifdef SLAB_ASAN
+#include <sanitizer/asan_interface.h>
+#define REDZONE 32
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define REDZONE 0
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 #define BLOCK_SIZE ((size_t)2 << 20)
-#define BLOCK_HEADER 64              /* keeps objects cache-line aligned */
+#define BLOCK_HEADER 64              /* keeps the first object cache-line aligned */
 
 struct free_obj {
 	struct free_obj *next;
 };
 
 struct slab {
-	size_t obj_size;
+	size_t obj_size;             /* what the owner asked for, rounded up to 8 */
+	size_t stride;               /* obj_size plus the red zone (sanitizer builds) */
 	size_t per_block;            /* objects in one block */
 	char *block;                 /* newest block (its header links the older ones) */
 	size_t carved;               /* objects carved from the newest block */
@@ -36,7 +55,6 @@ struct slab {
 	size_t in_use;
 };
 
-#ifndef SLAB_PER_OBJECT
 /* A mapping of `size` bytes aligned to BLOCK_SIZE: over-map, trim both ends. */
 static void *map_aligned(size_t size)
 {
@@ -56,44 +74,39 @@ static void *map_aligned(size_t size)
 #endif
 	return (void *)start;
 }
-#endif
+
+static size_t round_block(size_t size)
+{
+	return (size + BLOCK_SIZE - 1) & ~(BLOCK_SIZE - 1);
+}
 
 void *huge_zalloc(size_t size)
 {
 	if (size < BLOCK_SIZE)
 		return calloc(1, size);
-#ifdef SLAB_PER_OBJECT
-	return calloc(1, size);
-#else
-	size_t rounded = (size + BLOCK_SIZE - 1) & ~(BLOCK_SIZE - 1);
-	return map_aligned(rounded);   /* anonymous memory comes zeroed */
-#endif
+	return map_aligned(round_block(size));   /* anonymous memory comes zeroed */
 }
 
 void huge_free(void *p, size_t size)
 {
 	if (!p)
 		return;
-#ifndef SLAB_PER_OBJECT
-	if (size >= BLOCK_SIZE) {
-		munmap(p, (size + BLOCK_SIZE - 1) & ~(BLOCK_SIZE - 1));
-		return;
-	}
-#else
-	(void)size;
-#endif
-	free(p);
+	if (size < BLOCK_SIZE)
+		free(p);
+	else
+		munmap(p, round_block(size));
 }
 
 struct slab *slab_new(size_t obj_size)
 {
-	if (obj_size == 0 || obj_size > BLOCK_SIZE - BLOCK_HEADER)
+	if (obj_size == 0 || obj_size > BLOCK_SIZE / 2)
 		return NULL;
 	struct slab *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
 	s->obj_size = (obj_size + 7) & ~(size_t)7;
-	s->per_block = (BLOCK_SIZE - BLOCK_HEADER) / s->obj_size;
+	s->stride = s->obj_size + REDZONE;
+	s->per_block = (BLOCK_SIZE - BLOCK_HEADER) / s->stride;
 	s->carved = s->per_block;    /* no block yet */
 	return s;
 }
@@ -106,6 +119,7 @@ void slab_destroy(struct slab *s)
 	while (b) {
 		char *older;
 		memcpy(&older, b, sizeof(older));
+		UNPOISON(b, BLOCK_SIZE);     /* the range may be mapped again later */
 		munmap(b, BLOCK_SIZE);
 		b = older;
 	}
@@ -114,15 +128,10 @@ void slab_destroy(struct slab *s)
 
 static void *take(struct slab *s, bool zero)
 {
-#ifdef SLAB_PER_OBJECT
-	void *obj = zero ? calloc(1, s->obj_size) : malloc(s->obj_size);
-	if (obj)
-		s->in_use++;
-	return obj;
-#else
 	void *obj;
 	if (s->free_list) {
 		obj = s->free_list;
+		UNPOISON(obj, s->obj_size);
 		s->free_list = s->free_list->next;
 		if (zero)
 			memset(obj, 0, s->obj_size);
@@ -132,14 +141,15 @@ static void *take(struct slab *s, bool zero)
 			if (!b)
 				return NULL;
 			memcpy(b, &s->block, sizeof(s->block));
+			POISON(b + BLOCK_HEADER, BLOCK_SIZE - BLOCK_HEADER);
 			s->block = b;
 			s->carved = 0;
 		}
-		obj = s->block + BLOCK_HEADER + s->carved++ * s->obj_size;   /* never used: zero */
+		obj = s->block + BLOCK_HEADER + s->carved++ * s->stride;   /* never used: zero */
+		UNPOISON(obj, s->obj_size);
 	}
 	s->in_use++;
 	return obj;
-#endif
 }
 
 void *slab_zalloc(struct slab *s)
@@ -157,13 +167,10 @@ void slab_free(struct slab *s, void *obj)
 	if (!obj)
 		return;
 	s->in_use--;
-#ifdef SLAB_PER_OBJECT
-	free(obj);
-#else
 	struct free_obj *f = obj;
 	f->next = s->free_list;
 	s->free_list = f;
-#endif
+	POISON(obj, s->obj_size);    /* take() unpoisons it before reading the link */
 }
 
 size_t slab_in_use(const struct slab *s)

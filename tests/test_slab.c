@@ -5,6 +5,17 @@
 #include "slab.h"
 #include "testutil.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define HAVE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HAVE_ASAN 1
+#endif
+#endif
+#ifdef HAVE_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 START_TEST(objects_are_zeroed_distinct_and_counted)
 {
 	struct slab *s = slab_new(100);
@@ -86,6 +97,29 @@ START_TEST(huge_tables_come_zeroed)
 }
 END_TEST
 
+#ifdef HAVE_ASAN
+/* With AddressSanitizer: a live object is addressable, the bytes after it
+ * and a freed object are not, so misuse is reported as for malloc. */
+START_TEST(sanitizer_sees_red_zones_and_freed_objects)
+{
+	struct slab *s = slab_new(40);
+	uint8_t *a = slab_zalloc(s), *b = slab_zalloc(s);
+	ck_assert(!__asan_region_is_poisoned(a, 40));
+	ck_assert(__asan_address_is_poisoned(a + 40));
+	slab_free(s, a);
+	ck_assert(__asan_address_is_poisoned(a));
+	ck_assert(__asan_address_is_poisoned(a + 39));
+	ck_assert(!__asan_region_is_poisoned(b, 40));
+	uint8_t *c = slab_alloc(s);   /* a again, addressable again */
+	ck_assert_ptr_eq(c, a);
+	ck_assert(!__asan_region_is_poisoned(c, 40));
+	slab_free(s, b);
+	slab_free(s, c);
+	slab_destroy(s);
+}
+END_TEST
+#endif
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("slab");
@@ -94,6 +128,9 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, large_objects_and_unzeroed_allocation);
 	tcase_add_test(tc, sizes_it_cannot_hold_are_refused);
 	tcase_add_test(tc, huge_tables_come_zeroed);
+#ifdef HAVE_ASAN
+	tcase_add_test(tc, sanitizer_sees_red_zones_and_freed_objects);
+#endif
 	suite_add_tcase(s, tc);
 	return s;
 }
