@@ -45,12 +45,6 @@ enum tls_result tls_parse_client_stream(const uint8_t *data, size_t len, uint8_t
 /* Parse a handshake message (type, 24-bit length, body) holding a ClientHello. */
 enum tls_result tls_parse_client_hello(const uint8_t *hs, size_t len, struct tls_client_hello *ch);
 
-/* A server name as every extractor writes it: lowercase, one trailing dot
- * dropped, bytes outside [a-z0-9-_.*:] as \DDD. false (out "") when empty
- * or too long for cap: a cut name could match a different, shorter one.
- * Shared with the gQUIC CHLO reader. */
-bool tls_copy_host_name(struct cursor name, char *out, size_t cap);
-
 /* Cheap test: could these first bytes begin a TLS handshake record? */
 bool tls_plausible(const uint8_t *data, size_t len);
 

@@ -25,6 +25,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "text.h"
+
 #define CONFIG_FILE_MAX (1u << 20)   /* a larger configuration is a mistake */
 #define MSG_MAX 400
 
@@ -236,17 +238,8 @@ static void strip_hash_comment(char *v)
 /* Strict decimal within [min, max]. */
 static bool parse_number(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 {
-	if (*s == '\0')
-		return false;
-	uint64_t v = 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
-		if (v > max)
-			return false;
-	}
-	if (v < min)
+	uint64_t v;
+	if (!text_parse_decimal(s, min, max, &v))
 		return false;
 	*out = (uint32_t)v;
 	return true;

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "cursor.h"
+#include "text.h"
 
 #define HTTP_HEADER_LIMIT (16 * 1024)
 
@@ -159,33 +160,6 @@ static bool match_header(struct cursor line, const char *name, struct cursor *va
 	return true;
 }
 
-/* Bounded string builder: appends fail (sticky) instead of overflowing. */
-struct str_buf {
-	char *out;
-	size_t cap;     /* bytes in out, NUL included */
-	size_t len;
-	bool overflow;
-};
-
-static void append_char(struct str_buf *sb, char ch)
-{
-	if (sb->overflow || sb->len + 1 >= sb->cap) {
-		sb->overflow = true;
-		return;
-	}
-	sb->out[sb->len++] = ch;
-	sb->out[sb->len] = '\0';
-}
-
-static bool is_plain_host_byte(uint8_t b, bool literal)
-{
-	if ((b >= 'a' && b <= 'z') || (b >= '0' && b <= '9'))
-		return true;
-	if (b == '-' || b == '.' || b == '_' || b == '*' || b == '~' || b == ':')
-		return true;
-	return literal && (b == '[' || b == ']');
-}
-
 /* The host part of an authority: "[v6]" with its brackets, else everything
  * before the one colon (a bare IPv6 address, with several, is kept whole). */
 static struct cursor strip_port(struct cursor v)
@@ -209,33 +183,12 @@ static struct cursor strip_port(struct cursor v)
 	return colons == 1 ? cur_sub(&v, colon) : v;
 }
 
-/* Store a Host (or authority) value; false if empty or too long. */
+/* Store a Host (or authority) value; false if empty or too long. '~' is
+ * plain in a Host, and so are the brackets of an IPv6 literal. */
 static bool copy_host(struct cursor v, char *out, size_t cap)
 {
-	struct str_buf sb = { out, cap, 0, false };
 	struct cursor h = strip_port(v);
-	bool literal = cur_peek_u8(&h, 0) == '[';
-	size_t n = cur_left(&h);
-
-	out[0] = '\0';
-	if (n > 0 && cur_peek_u8(&h, n - 1) == '.')
-		n--;
-	for (size_t i = 0; i < n; i++) {
-		uint8_t b = lower_byte(cur_u8(&h));
-		if (is_plain_host_byte(b, literal)) {
-			append_char(&sb, (char)b);
-			continue;
-		}
-		append_char(&sb, '\\');
-		append_char(&sb, (char)('0' + b / 100));
-		append_char(&sb, (char)('0' + (b / 10) % 10));
-		append_char(&sb, (char)('0' + b % 10));
-	}
-	if (sb.overflow || sb.len == 0) {
-		out[0] = '\0';
-		return false;
-	}
-	return true;
+	return text_copy_host(h, out, cap, cur_peek_u8(&h, 0) == '[' ? "~[]" : "~");
 }
 
 /* User-Agent as sent, cut to fit; controls and non-ASCII become '?'. */

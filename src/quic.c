@@ -45,6 +45,7 @@
 #include "cursor.h"
 #include "quic_crypto.h"
 #include "slab.h"
+#include "text.h"
 
 #define QUIC_CRYPTO_WINDOW 16384   /* crypto-stream bytes buffered per flow */
 #define QUIC_KEY_SLOTS 4
@@ -279,8 +280,8 @@ static bool parse_chlo(struct cursor c, struct tls_client_hello *ch)
 		if (memcmp(tag, "SNI\0", 4) == 0 && !ch->has_sni) {
 			struct cursor v = values;
 			cur_skip(&v, prev);
-			ch->has_sni = tls_copy_host_name(cur_sub(&v, end - prev), ch->sni,
-							 sizeof(ch->sni));
+			ch->has_sni = text_copy_host(cur_sub(&v, end - prev), ch->sni,
+						     sizeof(ch->sni), "");
 		}
 		prev = end;
 	}

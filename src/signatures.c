@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "prefix_table.h"
+#include "text.h"
 
 #define NAME_MAX_LEN 253          /* longest DNS name in text form, no final dot */
 #define LABEL_MAX_LEN 63
@@ -460,25 +461,6 @@ static const char *normalise_domain(const char *in, char out[NAME_MAX_LEN + 1], 
 	return NULL;
 }
 
-/* Strict decimal: digits only, no sign or spaces, within [min, max]. */
-static bool parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	if (*s == '\0')
-		return false;
-	uint64_t v = 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
-		if (v > max)
-			return false;
-	}
-	if (v < min)
-		return false;
-	*out = v;
-	return true;
-}
-
 static bool conflict(struct parse_ctx *pc, const char *what, const char *value, uint8_t svc,
 		     uint8_t old_svc, uint32_t old_line)
 {
@@ -549,7 +531,7 @@ static bool do_prefix(struct parse_ctx *pc, const char *value, uint8_t svc)
 static bool do_asn(struct parse_ctx *pc, const char *value, uint8_t svc)
 {
 	uint64_t asn;
-	if (!parse_uint(value, 1, UINT32_MAX, &asn))
+	if (!text_parse_decimal(value, 1, UINT32_MAX, &asn))
 		return fail(pc, "bad AS number '%s' (expected 1 to 4294967295)", value);
 	uint8_t old_svc = 0;
 	uint32_t old_line = 0;
@@ -570,7 +552,7 @@ static bool do_port(struct parse_ctx *pc, const char *value, uint8_t svc)
 		return fail(pc, "bad port '%s' (expected tcp/N or udp/N)", value);
 	num = value + 4;
 	uint64_t port;
-	if (!parse_uint(num, 1, 65535, &port))
+	if (!text_parse_decimal(num, 1, 65535, &port))
 		return fail(pc, "bad port '%s' (expected a number from 1 to 65535)", value);
 	uint8_t old_svc = 0;
 	uint32_t old_line = 0;

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "cursor.h"
+#include "text.h"
 
 #define TLS_RECORD_HEADER_LEN 5
 #define TLS_RECORD_MAX (16384 + 2048)   /* RFC 5246 6.2.3 upper bound on a record */
@@ -38,66 +39,6 @@ enum {
 	TLS_SNI_HOST_NAME = 0,
 };
 
-/* Bounded string builder: appends fail (sticky) instead of overflowing. */
-struct str_buf {
-	char *out;
-	size_t cap;     /* bytes in out, NUL included */
-	size_t len;
-	bool overflow;
-};
-
-static void append_char(struct str_buf *sb, char ch)
-{
-	if (sb->overflow || sb->len + 1 >= sb->cap) {
-		sb->overflow = true;
-		return;
-	}
-	sb->out[sb->len++] = ch;
-	sb->out[sb->len] = '\0';
-}
-
-static void append_escaped(struct str_buf *sb, uint8_t b)
-{
-	append_char(sb, '\\');
-	append_char(sb, (char)('0' + b / 100));
-	append_char(sb, (char)('0' + (b / 10) % 10));
-	append_char(sb, (char)('0' + b % 10));
-}
-
-/* ':' stays as it is: test and interop clients send "host:port" as the
- * server name, and analysts search for it as sent. */
-static bool is_plain_host_byte(uint8_t b)
-{
-	return (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') || b == '-' || b == '_' ||
-	       b == '.' || b == '*' || b == ':';
-}
-
-/* Copy a host name: lowercase, one trailing dot dropped, others escaped.
- * false (out left "") if it is empty or does not fit. */
-bool tls_copy_host_name(struct cursor name, char *out, size_t cap)
-{
-	struct str_buf sb = { out, cap, 0, false };
-	size_t n = cur_left(&name);
-
-	out[0] = '\0';
-	if (n > 0 && cur_peek_u8(&name, n - 1) == '.')
-		n--;
-	for (size_t i = 0; i < n; i++) {
-		uint8_t b = cur_u8(&name);
-		if (b >= 'A' && b <= 'Z')
-			b = (uint8_t)(b - 'A' + 'a');
-		if (is_plain_host_byte(b))
-			append_char(&sb, (char)b);
-		else
-			append_escaped(&sb, b);
-	}
-	if (sb.overflow || sb.len == 0 || name.err) {
-		out[0] = '\0';
-		return false;
-	}
-	return true;
-}
-
 /* server_name (RFC 6066 3): the first host_name entry. */
 static bool read_server_name(struct cursor ext, struct tls_client_hello *ch)
 {
@@ -112,7 +53,7 @@ static bool read_server_name(struct cursor ext, struct tls_client_hello *ch)
 		if (list.err)
 			return false;
 		if (type == TLS_SNI_HOST_NAME && !ch->has_sni) {
-			ch->has_sni = tls_copy_host_name(name, ch->sni, sizeof(ch->sni));
+			ch->has_sni = text_copy_host(name, ch->sni, sizeof(ch->sni), "");
 			return true;
 		}
 	}
@@ -131,17 +72,16 @@ static void append_alpn(struct tls_client_hello *ch, struct cursor proto, bool *
 {
 	char tmp[TLS_ALPN_MAX];
 	size_t base = strlen(ch->alpn);
-	struct str_buf sb = { tmp, sizeof(tmp), 0, false };
+	struct text_buf sb = text_buf_over(tmp, sizeof(tmp));
 
-	tmp[0] = '\0';
 	if (base > 0)
-		append_char(&sb, ',');
+		text_putc(&sb, ',');
 	while (cur_left(&proto) > 0) {
 		uint8_t b = cur_u8(&proto);
 		if (is_plain_alpn_byte(b))
-			append_char(&sb, (char)b);
+			text_putc(&sb, (char)b);
 		else
-			append_escaped(&sb, b);
+			text_put_escaped(&sb, b);
 	}
 	if (sb.overflow || base + sb.len >= sizeof(ch->alpn)) {
 		*full = true;
