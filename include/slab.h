@@ -5,7 +5,8 @@
  * on a fresh 4 KiB page sooner or later, and every first touch of a page is
  * a page fault: a 400 MB capture took 7,000-10,000 of them, a fifth of the
  * run on a virtual machine where one costs about 10 us. A slab takes memory
- * in 2 MiB blocks that the kernel may back with one huge page each
+ * in blocks (a first one of 128 KiB, then 2 MiB ones) that the kernel may
+ * back with one huge page each
  * (MADV_HUGEPAGE, where transparent huge pages are enabled for madvise), so
  * the same objects cost a few faults and fewer TLB misses; freed objects go
  * on a free list and are handed out again first (the most recently freed,

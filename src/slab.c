@@ -1,9 +1,11 @@
 /* slab.c - fixed-size objects from large, hugepage-advised blocks.
  *
- * Blocks are 2 MiB, mapped 2 MiB-aligned (a huge page can only back an
- * aligned range) and advised MADV_HUGEPAGE. Objects are carved from the
- * newest block in order; freed ones are chained through their first word.
- * Blocks are chained through a header at their start.
+ * The first block is 128 KiB, so that a slab that holds a few objects (a
+ * quiet link, a test, one fuzz input) costs little; the next ones are
+ * 2 MiB, mapped 2 MiB-aligned (a huge page can only back an aligned range)
+ * and advised MADV_HUGEPAGE. Objects are carved from the newest block in
+ * order; freed ones are chained through their first word. Blocks are
+ * chained through a header at their start.
  *
  * Built with AddressSanitizer, each object is followed by a poisoned red
  * zone and a freed object stays poisoned until it is handed out again, so
@@ -39,7 +41,13 @@
 #endif
 
 #define BLOCK_SIZE ((size_t)2 << 20)
+#define FIRST_BLOCK ((size_t)128 << 10)   /* a slab that holds few objects stays small */
 #define BLOCK_HEADER 64              /* keeps the first object cache-line aligned */
+
+struct block_header {
+	char *older;                 /* the block carved before this one */
+	size_t size;                 /* bytes mapped */
+};
 
 struct free_obj {
 	struct free_obj *next;
@@ -48,7 +56,7 @@ struct free_obj {
 struct slab {
 	size_t obj_size;             /* what the owner asked for, rounded up to 8 */
 	size_t stride;               /* obj_size plus the red zone (sanitizer builds) */
-	size_t per_block;            /* objects in one block */
+	size_t per_block;            /* objects in the newest block */
 	char *block;                 /* newest block (its header links the older ones) */
 	size_t carved;               /* objects carved from the newest block */
 	struct free_obj *free_list;
@@ -106,8 +114,7 @@ struct slab *slab_new(size_t obj_size)
 		return NULL;
 	s->obj_size = (obj_size + 7) & ~(size_t)7;
 	s->stride = s->obj_size + REDZONE;
-	s->per_block = (BLOCK_SIZE - BLOCK_HEADER) / s->stride;
-	s->carved = s->per_block;    /* no block yet */
+	s->carved = s->per_block = 0;   /* no block yet */
 	return s;
 }
 
@@ -117,11 +124,11 @@ void slab_destroy(struct slab *s)
 		return;
 	char *b = s->block;
 	while (b) {
-		char *older;
-		memcpy(&older, b, sizeof(older));
-		UNPOISON(b, BLOCK_SIZE);     /* the range may be mapped again later */
-		munmap(b, BLOCK_SIZE);
-		b = older;
+		struct block_header h;
+		memcpy(&h, b, sizeof(h));
+		UNPOISON(b, h.size);         /* the range may be mapped again later */
+		munmap(b, h.size);
+		b = h.older;
 	}
 	free(s);
 }
@@ -137,13 +144,26 @@ static void *take(struct slab *s, bool zero)
 			memset(obj, 0, s->obj_size);
 	} else {
 		if (s->carved == s->per_block) {
-			char *b = map_aligned(BLOCK_SIZE);
+			/* The first block is small (unless one object needs more);
+			 * the next ones are huge-page sized. */
+			struct block_header h = { s->block, BLOCK_SIZE };
+			char *b;
+			if (!s->block && BLOCK_HEADER + s->stride <= FIRST_BLOCK) {
+				h.size = FIRST_BLOCK;
+				b = mmap(NULL, h.size, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+				if (b == MAP_FAILED)
+					b = NULL;
+			} else {
+				b = map_aligned(BLOCK_SIZE);
+			}
 			if (!b)
 				return NULL;
-			memcpy(b, &s->block, sizeof(s->block));
-			POISON(b + BLOCK_HEADER, BLOCK_SIZE - BLOCK_HEADER);
+			memcpy(b, &h, sizeof(h));
+			POISON(b + BLOCK_HEADER, h.size - BLOCK_HEADER);
 			s->block = b;
 			s->carved = 0;
+			s->per_block = (h.size - BLOCK_HEADER) / s->stride;
 		}
 		obj = s->block + BLOCK_HEADER + s->carved++ * s->stride;   /* never used: zero */
 		UNPOISON(obj, s->obj_size);
