@@ -347,8 +347,14 @@ void delivery_free(struct delivery *d)
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (evs[i])
 			event_free(evs[i]);
-	if (d->base)
+	if (d->base) {
+		/* A bufferevent freed while a deferred callback of its was
+		 * pending (a connect refused just before the end) is freed only
+		 * once that callback has run: one last pass runs it. Our own
+		 * events are gone, so nothing of ours runs. */
+		event_base_loop(d->base, EVLOOP_NONBLOCK);
 		event_base_free(d->base);
+	}
 	for (int f = 0; f < FORMAT_COUNT; f++)
 		sb_free(&d->body[f]);
 	sb_free(&d->msg);
