@@ -164,8 +164,13 @@ static pcap_t *open_file(const char *path, char **buffer, char *err, size_t errl
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	*buffer = malloc(FILE_READ_BUFFER);
-	if (*buffer)
+	/* Standard input outlives the capture (libpcap does not close it), so
+	 * its buffer must too: a static one. */
+	static char stdin_buffer[FILE_READ_BUFFER];
+	*buffer = is_stdin ? NULL : malloc(FILE_READ_BUFFER);
+	if (is_stdin)
+		setvbuf(f, stdin_buffer, _IOFBF, sizeof(stdin_buffer));
+	else if (*buffer)
 		setvbuf(f, *buffer, _IOFBF, FILE_READ_BUFFER);
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	pcap_t *p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
@@ -173,8 +178,6 @@ static pcap_t *open_file(const char *path, char **buffer, char *err, size_t errl
 		snprintf(err, errlen, "%s: %s", path, ebuf);
 		if (!is_stdin)
 			fclose(f);
-		else
-			setvbuf(f, NULL, _IONBF, 0);
 		free(*buffer);
 		*buffer = NULL;
 	}

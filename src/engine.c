@@ -139,7 +139,8 @@ struct engine *engine_new(const struct engine_params *params)
 	if (asn_db)
 		e->asn = asn_cache_new(asn_db, ASN_CACHE_SLOTS);
 	bool asn_ok = !c->asn_db[0] && !params->asn_db ? true : e->asn != NULL;
-	if (!e->infos || !e->windows || !e->quic_states || !e->flows || !e->tls_scratch || !e->defrag || !asn_ok) {
+	if (!e->infos || !e->windows || !e->quic_states || !e->flows || !e->tls_scratch ||
+	    !e->defrag || !asn_ok) {
 		engine_free(e);
 		return NULL;
 	}
