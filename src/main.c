@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +51,10 @@ struct options {
 	bool check_only;
 };
 
-static struct workers *active_workers;   /* for signals and the status endpoint */
+/* Read by the delivery thread (signal events, status endpoint) and the
+ * SIGUSR1 handler while the main thread sets it. */
+static _Atomic(struct workers *) active_workers;
+static atomic_bool stop_requested;   /* SIGTERM/SIGINT, perhaps before the workers exist */
 
 static void usage(FILE *out)
 {
@@ -255,6 +259,18 @@ static bool on_reload(void *ctx, char *err, size_t errlen)
 	return ruleset_reload(o->config_file, o->sig_dir, err, errlen);
 }
 
+/* SIGTERM and SIGINT, as signal events of the delivery loop (on its
+ * thread): the capture stops, then the main thread closes the output, which
+ * delivers what waits up to [delivery] flush_timeout. */
+static void on_stop(void *ctx)
+{
+	(void)ctx;
+	atomic_store(&stop_requested, true);
+	struct workers *w = active_workers;
+	if (w)
+		workers_stop(w);
+}
+
 /* For the status endpoint, on the delivery thread: a moment's reading of
  * counters the capture thread keeps writing. */
 static void on_counters(void *ctx, struct output_counters *c)
@@ -293,7 +309,7 @@ static bool start_outputs(struct output *out, const struct options *o, const str
 	set.lossless = o->read_file != NULL;
 	output_configure(out, &set);
 	struct output_hooks hooks = {
-		.reload = on_reload, .counters = on_counters, .ctx = (void *)o,
+		.stop = on_stop, .reload = on_reload, .counters = on_counters, .ctx = (void *)o,
 	};
 	char err[1024];
 	if (!output_start(out, &hooks, err, sizeof(err))) {
@@ -303,24 +319,23 @@ static bool start_outputs(struct output *out, const struct options *o, const str
 	return true;
 }
 
-static void on_signal(int sig)
+/* SIGUSR1: capture counters on stderr soon (workers_report is
+ * async-signal-safe). SIGTERM, SIGINT and SIGHUP belong to the delivery
+ * loop (on_stop, on_reload). */
+static void on_usr1(int sig)
 {
-	if (!active_workers)
-		return;
-	if (sig == SIGUSR1)
-		workers_report(active_workers);
-	else
-		workers_stop(active_workers);
+	(void)sig;
+	struct workers *w = active_workers;
+	if (w)
+		workers_report(w);
 }
 
 static void install_signals(void)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
+	sa.sa_handler = on_usr1;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 }
 
@@ -529,6 +544,8 @@ int main(int argc, char **argv)
 	}
 	active_workers = w;
 	install_signals();
+	if (atomic_load(&stop_requested))   /* a signal came while starting up */
+		workers_stop(w);
 	double t0 = now_seconds();
 	bool clean = workers_run(w, err, sizeof(err));
 	double elapsed = now_seconds() - t0;

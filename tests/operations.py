@@ -20,6 +20,7 @@ Loopback only; every wait is bounded.
 """
 
 import json
+import re
 import os
 import shutil
 import signal
@@ -183,8 +184,33 @@ def main():
         send(10)
         time.sleep(1)
         check(count_alerts(out) == 20, "with icloud.com gone from the signatures, no more alerts")
+
+        # 4. SIGTERM is a signal event of the delivery loop: the capture stops
+        # at the next packet it reads (stdin stays open), the records written
+        # so far are delivered, and the run ends normally with its summary.
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        try:
+            send(10)
+        except BrokenPipeError:
+            pass
+        try:
+            rc = proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            rc = None
+        check(rc == 0, f"SIGTERM: the run ends with exit status 0 (got {rc})")
+        summary = open(err).read()
+        m = re.search(r"applemon: (\d+) packets, .* (\d+) alerts, ", summary)
+        check(m is not None and int(m.group(1)) < 150,
+              "SIGTERM: the capture stopped before the packets sent after it (summary: "
+              f"{m.group(1) if m else '?'} of 150 packets)")
+        check(m is not None and f"json:{out}: {m.group(2)} delivered, 0 queued" in summary,
+              "SIGTERM: every alert raised was delivered")
     finally:
-        proc.stdin.close()
+        try:
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
         proc.wait(timeout=60)
     print(f"operations: {passed} passed, {failed} failed")
     return 1 if failed else 0
