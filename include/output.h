@@ -45,6 +45,9 @@ void output_settings_default(struct output_settings *s);
 /* Numbers the status endpoint shows that packet processing owns. */
 struct output_counters {
 	uint64_t packets, bytes, kernel_drops, flows, decode_errors;
+	uint64_t iface_drops;            /* dropped by the interfaces (sysfs counters) */
+	uint64_t flows_active, flows_evicted, fast_path_packets;
+	uint64_t ip_fragments, ip_reassembled, ip_reassembly_dropped;   /* timed out, evicted, invalid */
 };
 
 struct output_hooks {

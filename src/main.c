@@ -285,6 +285,13 @@ static void on_counters(void *ctx, struct output_counters *c)
 		c->decode_errors = ws.engine.decode.errors;
 		c->flows = ws.flows.created;
 		c->kernel_drops = ws.capture.kernel_drops;
+		c->iface_drops = ws.capture.iface_drops;
+		c->flows_active = ws.flows.active;
+		c->flows_evicted = ws.flows.ended[FLOW_END_EVICTED];
+		c->fast_path_packets = ws.engine.fast_path_pkts;
+		c->ip_fragments = ws.defrag.fragments;
+		c->ip_reassembled = ws.defrag.reassembled;
+		c->ip_reassembly_dropped = ws.defrag.timeouts + ws.defrag.evicted + ws.defrag.invalid;
 	}
 }
 

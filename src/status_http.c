@@ -84,7 +84,20 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 	metric(b, "applemon_bytes_total", "counter", "Bytes processed (wire length).", s.c.bytes);
 	metric(b, "applemon_kernel_drops_total", "counter", "Packets the kernel dropped.",
 	       s.c.kernel_drops);
+	metric(b, "applemon_interface_drops_total", "counter",
+	       "Packets the interfaces dropped before the kernel saw them.", s.c.iface_drops);
 	metric(b, "applemon_flows_total", "counter", "Flows created.", s.c.flows);
+	metric(b, "applemon_flows_active", "gauge", "Flows tracked now.", s.c.flows_active);
+	metric(b, "applemon_flows_evicted_total", "counter",
+	       "Flows ended early because the table was full.", s.c.flows_evicted);
+	metric(b, "applemon_fast_path_packets_total", "counter",
+	       "Packets of decided flows: a lookup and counters only.", s.c.fast_path_packets);
+	metric(b, "applemon_ip_fragments_total", "counter", "IP fragments seen.", s.c.ip_fragments);
+	metric(b, "applemon_ip_reassembled_total", "counter", "IP datagrams put back together.",
+	       s.c.ip_reassembled);
+	metric(b, "applemon_ip_reassembly_dropped_total", "counter",
+	       "Incomplete IP datagrams dropped: timed out, evicted, or inconsistent.",
+	       s.c.ip_reassembly_dropped);
 	metric(b, "applemon_decode_errors_total", "counter", "Malformed packets.",
 	       s.c.decode_errors);
 	evbuffer_add_printf(b, "# HELP applemon_alerts_total Alerts raised, by service.\n"
@@ -127,7 +140,14 @@ static void on_status(struct evhttp_request *req, void *arg)
 	jw_kv_uint(&w, "packets", s.c.packets);
 	jw_kv_uint(&w, "bytes", s.c.bytes);
 	jw_kv_uint(&w, "kernel_drops", s.c.kernel_drops);
+	jw_kv_uint(&w, "interface_drops", s.c.iface_drops);
 	jw_kv_uint(&w, "flows", s.c.flows);
+	jw_kv_uint(&w, "flows_active", s.c.flows_active);
+	jw_kv_uint(&w, "flows_evicted", s.c.flows_evicted);
+	jw_kv_uint(&w, "fast_path_packets", s.c.fast_path_packets);
+	jw_kv_uint(&w, "ip_fragments", s.c.ip_fragments);
+	jw_kv_uint(&w, "ip_reassembled", s.c.ip_reassembled);
+	jw_kv_uint(&w, "ip_reassembly_dropped", s.c.ip_reassembly_dropped);
 	jw_kv_uint(&w, "decode_errors", s.c.decode_errors);
 	jw_kv_uint(&w, "alerts", s.alerts_total);
 	jw_key(&w, "alerts_by_service");

@@ -125,10 +125,16 @@ def main():
         check(f'applemon_sink_delivered_total{{sink="json:{out}"}} 100\n' in body,
               "/metrics: the file sink delivered 100")
         check("# TYPE applemon_sink_dropped_total counter\n" in body, "/metrics: sink drop counter")
+        check("applemon_flows_active 100\n" in body and
+              "applemon_flows_evicted_total 0\n" in body and
+              "applemon_ip_fragments_total 0\n" in body and
+              "# TYPE applemon_interface_drops_total counter\n" in body,
+              "/metrics: active flows, evictions, fragments, interface drops")
         st, ctype, body = get(port, "/status")
         doc = json.loads(body)
         check(st == 200 and doc["packets"] == 100 and doc["alerts"] == 100 and
-              doc["alerts_by_service"] == {"icloud": 100} and doc["sinks"][0]["delivered"] == 100,
+              doc["alerts_by_service"] == {"icloud": 100} and doc["sinks"][0]["delivered"] == 100
+              and doc["flows_active"] == 100 and doc["fast_path_packets"] == 0,
               "/status: JSON with packets, alerts by service and sink counters")
         try:
             get(port, "/nothing")
