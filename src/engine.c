@@ -72,6 +72,7 @@ struct engine {
 	struct slab *infos;          /* every struct flow_info of this engine */
 	struct slab *windows;        /* TCP reassembly windows (at most REASM_WINDOWS_MAX) */
 	struct slab *quic_states;    /* QUIC CRYPTO reassembly (at most QUIC_STATES_MAX) */
+	struct slab *verdicts;       /* verdicts kept by flows toward Apple (1.8 KB each) */
 	struct defrag *defrag;       /* IP fragments being put back together */
 	struct asn_cache *asn;       /* server address -> AS, NULL without a database */
 	struct asn_db *asn_db_held;  /* the shared database this engine acquired */
@@ -124,6 +125,7 @@ struct engine *engine_new(const struct engine_params *params)
 	e->infos = slab_new(sizeof(struct flow_info));
 	e->windows = slab_new(tcp_reasm_window_size());
 	e->quic_states = slab_new(quic_state_size());
+	e->verdicts = slab_new(sizeof(struct verdict));
 	e->flows = flow_table_new(params->flows_max ? params->flows_max : c->flows_max, &to,
 				  on_flow_release, e);
 	e->tls_scratch = malloc(TLS_CH_MAX);
@@ -139,8 +141,8 @@ struct engine *engine_new(const struct engine_params *params)
 	if (asn_db)
 		e->asn = asn_cache_new(asn_db, ASN_CACHE_SLOTS);
 	bool asn_ok = !c->asn_db[0] && !params->asn_db ? true : e->asn != NULL;
-	if (!e->infos || !e->windows || !e->quic_states || !e->flows || !e->tls_scratch ||
-	    !e->defrag || !asn_ok) {
+	if (!e->infos || !e->windows || !e->quic_states || !e->verdicts || !e->flows ||
+	    !e->tls_scratch || !e->defrag || !asn_ok) {
 		engine_free(e);
 		return NULL;
 	}
@@ -211,6 +213,7 @@ void engine_free(struct engine *e)
 	slab_destroy(e->infos);
 	slab_destroy(e->windows);
 	slab_destroy(e->quic_states);
+	slab_destroy(e->verdicts);
 	defrag_free(e->defrag);
 	asn_cache_free(e->asn);
 	asn_db_release(e->asn_db_held);
@@ -281,7 +284,7 @@ static void flow_info_free(struct engine *e, struct flow_info *fi)
 	for (unsigned i = 0; i < fi->n_dns; i++)
 		free(fi->dns[i]);
 	free(fi->dns);
-	free(fi->verdict);
+	slab_free(e->verdicts, fi->verdict);
 	free(fi->tunnel);
 	slab_free(e->infos, fi);
 }
@@ -422,7 +425,7 @@ static void keep_verdict(struct engine *e, struct flow *f, const struct verdict 
 	struct flow_info *fi = flow_info_get(e, f);
 	if (!fi || fi->verdict || v->service == SVC_NONE)
 		return;
-	fi->verdict = malloc(sizeof(*fi->verdict));
+	fi->verdict = slab_alloc(e->verdicts);
 	if (fi->verdict)
 		*fi->verdict = *v;
 }
@@ -513,7 +516,7 @@ static void late_dns_check(struct engine *e, struct flow *f, uint64_t decided_us
 	if (fi && fi->verdict) {
 		if (fi->verdict->confidence >= v.confidence)
 			return;
-		free(fi->verdict);
+		slab_free(e->verdicts, fi->verdict);
 		fi->verdict = NULL;
 	}
 	keep_verdict(e, f, &v);
