@@ -38,6 +38,7 @@ struct output_settings {
 	char status_listen[128];     /* ADDRESS:PORT of the status endpoint; "" off */
 	bool status_optional;        /* the default address: if taken, warn and go on */
 	bool lossless;               /* reading a file: wait for the queue, never drop */
+	int cpu;                     /* pin the delivery thread to this CPU; -1 not */
 };
 
 void output_settings_default(struct output_settings *s);

@@ -20,6 +20,7 @@
 
 #include "capture.h"
 #include "config.h"
+#include "cpu_affinity.h"
 #include "dns_cache.h"
 #include "engine.h"
 #include "output.h"
@@ -38,6 +39,7 @@ struct workers_params {
 	unsigned n_workers;                  /* 1..WORKERS_MAX */
 	struct capture_opts capture;         /* a file, or interfaces (fanout is set here) */
 	uint32_t stats_interval;             /* live: seconds between capture reports; 0 none */
+	const struct cpu_plan *cpus;         /* pin worker i to cpus->worker[i]; NULL or !pin: none */
 };
 
 struct workers_stats {

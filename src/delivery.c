@@ -12,6 +12,8 @@
 #include <event2/http.h>
 #include <event2/thread.h>
 
+#include "cpu_affinity.h"
+
 #define BATCH 256
 #define BATCHES_PER_WAKE 8
 #define TICK_MS 100
@@ -269,6 +271,8 @@ struct delivery *delivery_new(struct record_queue *q, struct sink **sinks, size_
 static void *run(void *arg)
 {
 	struct delivery *d = arg;
+	if (d->set.cpu >= 0)
+		cpu_pin_self(d->set.cpu);   /* advice: unpinned if refused */
 	event_base_loop(d->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	return NULL;
 }

@@ -17,6 +17,7 @@
 #include "asn.h"
 #include "capture.h"
 #include "config.h"
+#include "cpu_affinity.h"
 #include "dns_cache.h"
 #include "engine.h"
 #include "output.h"
@@ -297,6 +298,9 @@ static void on_counters(void *ctx, struct output_counters *c)
 
 /* Delivery settings ([delivery], [status]) and its thread. The status
  * endpoint listens on loopback by default when capturing live. */
+/* Which CPU each worker and the delivery thread get ([capture] cpu_affinity). */
+static struct cpu_plan cpu_plan;
+
 static bool start_outputs(struct output *out, const struct options *o, const struct config *cfg)
 {
 	struct output_settings set;
@@ -314,6 +318,8 @@ static bool start_outputs(struct output *out, const struct options *o, const str
 		set.status_optional = true;
 	}
 	set.lossless = o->read_file != NULL;
+	cpu_plan_make(&cpu_plan, o->workers, cfg->cpu_affinity);
+	set.cpu = cpu_plan.pin ? cpu_plan.delivery : -1;
 	output_configure(out, &set);
 	struct output_hooks hooks = {
 		.stop = on_stop, .reload = on_reload, .counters = on_counters, .ctx = (void *)o,
@@ -523,7 +529,7 @@ int main(int argc, char **argv)
 	struct workers_params wp = {
 		.config = &cfg, .sigs = sigs, .policy = cfg.policy, .dns_cache = dc,
 		.output = out, .flow_records = opt.flows, .n_workers = opt.workers,
-		.stats_interval = cfg.stats_interval,
+		.stats_interval = cfg.stats_interval, .cpus = &cpu_plan,
 		.capture = {
 			.file = opt.read_file,
 			.n_ifaces = opt.n_ifaces,

@@ -46,6 +46,7 @@ void output_settings_default(struct output_settings *s)
 	s->spool_size = 1024u << 20;
 	s->flush_timeout = 10;
 	s->reconnect_max = 30;
+	s->cpu = -1;
 }
 
 struct output *output_new(const char *sensor_name, uint32_t suppress_secs)

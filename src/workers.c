@@ -482,6 +482,19 @@ void workers_report(struct workers *w)
 }
 
 /* Worker threads leave signals to the thread that started them. */
+/* Worker i on its own CPU when the plan says so (advice: if the system
+ * refuses, the scheduler places it). */
+static void pin_worker(const struct workers *w, unsigned i, pthread_t thread)
+{
+	const struct cpu_plan *plan = w->p.cpus;
+	if (!plan || !plan->pin || i >= CPU_PLAN_MAX || plan->worker[i] < 0)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(plan->worker[i], &set);
+	pthread_setaffinity_np(thread, sizeof(set), &set);
+}
+
 static bool start_threads(struct workers *w, void *(*fn)(void *), unsigned first, char *err,
 			  size_t errlen)
 {
@@ -496,6 +509,7 @@ static bool start_threads(struct workers *w, void *(*fn)(void *), unsigned first
 			ok = false;
 		} else {
 			w->wk[i].started = true;
+			pin_worker(w, i, w->wk[i].thread);
 		}
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -973,6 +987,8 @@ static bool run_live(struct workers *w, char *err, size_t errlen)
 
 bool workers_run(struct workers *w, char *err, size_t errlen)
 {
+	/* This thread is worker 0 (reading a file) or waits for the others. */
+	pin_worker(w, 0, pthread_self());
 	if (w->live)
 		return run_live(w, err, errlen);
 	if (w->n == 1)

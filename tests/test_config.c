@@ -385,6 +385,7 @@ START_TEST(capture_keys)
 	ck_assert_uint_eq(c.workers, 0);             /* one per core */
 	ck_assert_uint_eq(c.ring_size, 64);
 	ck_assert(!c.immediate);
+	ck_assert(c.cpu_affinity);
 	ck_assert_str_eq(c.user, "");
 	ck_assert_str_eq(c.chroot_dir, "");
 	ck_assert_uint_eq(c.stats_interval, 60);
@@ -393,6 +394,7 @@ START_TEST(capture_keys)
 		    "workers = 4\n"
 		    "ring_size = 256\n"
 		    "immediate = yes\n"
+		    "cpu_affinity = false\n"
 		    "user = applemon\n"
 		    "chroot = /var/empty\n"
 		    "stats_interval = 0\n");
@@ -400,6 +402,7 @@ START_TEST(capture_keys)
 	ck_assert_uint_eq(c.workers, 4);
 	ck_assert_uint_eq(c.ring_size, 256);
 	ck_assert(c.immediate);
+	ck_assert(!c.cpu_affinity);
 	ck_assert_str_eq(c.user, "applemon");
 	ck_assert_str_eq(c.chroot_dir, "/var/empty");
 	ck_assert_uint_eq(c.stats_interval, 0);
@@ -410,6 +413,7 @@ START_TEST(capture_keys)
 	assert_bad("[capture]\nring_size = 0\n", 2, "out of range");
 	assert_bad("[capture]\nring_size = 2048\n", 2, "out of range");
 	assert_bad("[capture]\nimmediate = sometimes\n", 2, "not true or false");
+	assert_bad("[capture]\ncpu_affinity = 2\n", 2, "not true or false");
 	assert_bad("[capture]\nuser =\n", 2, "empty value");
 	assert_bad("[capture]\nchroot =\n", 2, "empty value");
 	assert_bad("[capture]\nstats_interval = 86401\n", 2, "out of range");
