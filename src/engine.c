@@ -433,6 +433,17 @@ static void keep_verdict(struct engine *e, struct flow *f, const struct verdict 
 static void look_again_later(struct engine *e, struct flow *f, uint64_t decided_usec);
 
 /* Take the flow's verdict from what it showed: after this, fast path. */
+/* What the AS of the server says (facts.asn_org points into *ai). */
+static void add_asn_facts(struct engine *e, const struct flow *f, struct flow_facts *facts,
+			  struct asn_info *ai)
+{
+	if (e->asn && asn_cache_lookup(e->asn, &f->key.srv, ai)) {
+		facts->asn = ai->asn;
+		facts->asn_org = ai->org;
+		facts->asn_service = sigset_match_asn(e->p.sigs, ai->asn);
+	}
+}
+
 static void decide(struct engine *e, struct flow *f, uint64_t ts_usec)
 {
 	if (f->flags & FLOW_F_DECIDED)
@@ -453,11 +464,7 @@ static void decide(struct engine *e, struct flow *f, uint64_t ts_usec)
 		facts.dns_answer_service = hit.service;
 	}
 	struct asn_info ai;
-	if (e->asn && asn_cache_lookup(e->asn, &f->key.srv, &ai)) {
-		facts.asn = ai.asn;
-		facts.asn_org = ai.org;
-		facts.asn_service = sigset_match_asn(e->p.sigs, ai.asn);
-	}
+	add_asn_facts(e, f, &facts, &ai);
 	struct verdict v;
 	classify_flow(e->p.sigs, &facts, &v);
 	if (fi)
@@ -503,11 +510,7 @@ static void late_dns_check(struct engine *e, struct flow *f, uint64_t decided_us
 		.dns_answer_service = hit.service,
 	};
 	struct asn_info ai;
-	if (e->asn && asn_cache_lookup(e->asn, &f->key.srv, &ai)) {
-		facts.asn = ai.asn;
-		facts.asn_org = ai.org;
-		facts.asn_service = sigset_match_asn(e->p.sigs, ai.asn);
-	}
+	add_asn_facts(e, f, &facts, &ai);
 	struct verdict v;
 	classify_flow(e->p.sigs, &facts, &v);
 	if (v.service == SVC_NONE)
