@@ -118,6 +118,21 @@ static bool join_fanout(pcap_t *p, const char *iface, struct capture_fanout *fo,
 	return true;
 }
 
+/* The interface's two drop counters now (those that could be opened). */
+static uint64_t sysfs_sum(const struct live_if *li)
+{
+	uint64_t now = 0;
+	for (int k = 0; k < 2; k++) {
+		char buf[32];
+		ssize_t n = li->sysfs_fd[k] >= 0 ? pread(li->sysfs_fd[k], buf, sizeof(buf) - 1, 0) : -1;
+		if (n > 0) {
+			buf[n] = '\0';
+			now += strtoull(buf, NULL, 10);
+		}
+	}
+	return now;
+}
+
 static void open_sysfs_counters(struct live_if *li, const char *iface);
 
 static pcap_t *open_live(const struct capture_opts *o, size_t i, char *err, size_t errlen)
@@ -262,29 +277,12 @@ static void open_sysfs_counters(struct live_if *li, const char *iface)
 		snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", iface, names[k]);
 		li->sysfs_fd[k] = open(path, O_RDONLY | O_CLOEXEC);
 	}
-	uint64_t now = 0;
-	for (int k = 0; k < 2; k++) {
-		char buf[32];
-		ssize_t n = li->sysfs_fd[k] >= 0 ? pread(li->sysfs_fd[k], buf, sizeof(buf) - 1, 0) : -1;
-		if (n > 0) {
-			buf[n] = '\0';
-			now += strtoull(buf, NULL, 10);
-		}
-	}
-	li->sysfs_base = now;
+	li->sysfs_base = sysfs_sum(li);
 }
 
 static uint64_t sysfs_drops(const struct live_if *li)
 {
-	uint64_t now = 0;
-	for (int k = 0; k < 2; k++) {
-		char buf[32];
-		ssize_t n = li->sysfs_fd[k] >= 0 ? pread(li->sysfs_fd[k], buf, sizeof(buf) - 1, 0) : -1;
-		if (n > 0) {
-			buf[n] = '\0';
-			now += strtoull(buf, NULL, 10);
-		}
-	}
+	uint64_t now = sysfs_sum(li);
 	return now > li->sysfs_base ? now - li->sysfs_base : 0;
 }
 

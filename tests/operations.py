@@ -106,6 +106,13 @@ def main():
                             stdout=subprocess.DEVNULL, stderr=open(err, "wb"))
     sent = 0
 
+    def reload_and_wait(what):
+        """SIGHUP, then wait for one more successful reload in the log."""
+        n_ok = open(err).read().count("signatures and policy reloaded")
+        proc.send_signal(signal.SIGHUP)
+        check(wait_for(lambda: open(err).read().count("signatures and policy reloaded") > n_ok, 10),
+              what)
+
     def send(n):
         nonlocal sent
         proc.stdin.write(part(n, sent))
@@ -165,10 +172,7 @@ def main():
         os.unlink(os.path.join(sigs, "zz-broken.sig"))
         with open(conf, "a") as f:
             f.write("[policy elsewhere]\nhosts = 192.0.2.0/24\n")
-        n_ok = open(err).read().count("signatures and policy reloaded")
-        proc.send_signal(signal.SIGHUP)
-        check(wait_for(lambda: open(err).read().count("signatures and policy reloaded") > n_ok, 10),
-              "the new policy is installed")
+        reload_and_wait("the new policy is installed")
         send(10)
         time.sleep(1)
         check(count_alerts(out) == 20, "hosts outside the new policy raise no alert")
@@ -183,15 +187,12 @@ def main():
                          and not l.startswith("asn")]
             with open(p, "w") as fh:
                 fh.writelines(lines)
-        n_ok = open(err).read().count("signatures and policy reloaded")
-        proc.send_signal(signal.SIGHUP)
-        check(wait_for(lambda: open(err).read().count("signatures and policy reloaded") > n_ok, 10),
-              "the new signature set is installed")
+        reload_and_wait("the new signature set is installed")
         send(10)
         time.sleep(1)
         check(count_alerts(out) == 20, "with icloud.com gone from the signatures, no more alerts")
 
-        # 4. SIGTERM is a signal event of the delivery loop: the capture stops
+        # 6. SIGTERM is a signal event of the delivery loop: the capture stops
         # at the next packet it reads (stdin stays open), the records written
         # so far are delivered, and the run ends normally with its summary.
         proc.send_signal(signal.SIGTERM)
