@@ -53,6 +53,7 @@ struct config {
 	uint32_t workers;            /* [capture] workers: packet threads; 0 (default) = one per core */
 	uint32_t ring_size;          /* [capture] ring_size: MiB of kernel ring per interface and worker; 64 */
 	bool immediate;              /* [capture] immediate: hand over every packet at once; false */
+	bool reader_thread;          /* [capture] reader_thread: one worker on a file reads in a thread of its own; true */
 	bool cpu_affinity;           /* [capture] cpu_affinity: a CPU each for workers and delivery when there are enough; true */
 	char user[64];               /* [capture] user to become once the capture is open; "" = stay */
 	char chroot_dir[CONFIG_PATH_MAX];  /* [capture] chroot: folder to confine to with user; "" = none */

@@ -23,6 +23,9 @@ struct cpu_plan {
 /* The plan for n_workers on the CPUs this process may use. */
 void cpu_plan_make(struct cpu_plan *plan, unsigned n_workers, bool wanted);
 
+/* How many CPUs this process may run on (at least 1). */
+unsigned cpu_allowed_count(void);
+
 /* Pin the calling thread to one CPU; false (and nothing changed) if the
  * system refuses. */
 bool cpu_pin_self(int cpu);

@@ -40,6 +40,14 @@ void slab_free(struct slab *s, void *obj);
 /* Objects handed out and not freed. */
 size_t slab_in_use(const struct slab *s);
 
+#define CACHE_LINE 64
+
+/* Zeroed memory of `size` bytes in cache lines of its own (freed with
+ * free): for a thread's hot state (counters, list heads), which must not
+ * share a line with what another thread writes - on the per-packet path a
+ * line that bounces between cores costs more than all the work on it. */
+void *line_zalloc(size_t size);
+
 /* Zeroed memory of `size` bytes straight from the system, hugepage-advised
  * when at least 2 MiB (large tables such as the flow hash buckets); freed
  * with huge_free and the same size. */

@@ -10,8 +10,9 @@
  * copies frames into blocks and gives each packet to a worker by a
  * symmetric hash of its addresses; the alerts and flow records are those a
  * single worker writes (see src/workers.c for how). With one worker on a
- * file, packets go straight from libpcap to the engine in the calling
- * thread, as without this module. */
+ * file, the calling thread reads and a worker thread runs the engine
+ * (reader_thread), or packets go straight from libpcap to the engine in
+ * the calling thread, as without this module. */
 #ifndef APPLEMON_WORKERS_H
 #define APPLEMON_WORKERS_H
 
@@ -40,6 +41,8 @@ struct workers_params {
 	struct capture_opts capture;         /* a file, or interfaces (fanout is set here) */
 	uint32_t stats_interval;             /* live: seconds between capture reports; 0 none */
 	const struct cpu_plan *cpus;         /* pin worker i to cpus->worker[i]; NULL or !pin: none */
+	bool reader_thread;                  /* one worker on a file: read in a thread of its own
+						(the plan's worker[1]) */
 };
 
 struct workers_stats {

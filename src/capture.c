@@ -36,6 +36,7 @@
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -187,6 +188,11 @@ static pcap_t *open_file(const char *path, char **buffer, char *err, size_t errl
 		setvbuf(f, stdin_buffer, _IOFBF, sizeof(stdin_buffer));
 	else if (*buffer)
 		setvbuf(f, *buffer, _IOFBF, FILE_READ_BUFFER);
+	/* Only the reading thread touches the stream. Once a process has a
+	 * second thread, glibc takes the stream's lock in every fread (two per
+	 * record): an atomic read-modify-write each, and a cache-line transfer
+	 * whenever another core wrote near the lock. */
+	__fsetlocking(f, FSETLOCKING_BYCALLER);
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	pcap_t *p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
 	if (!p) {

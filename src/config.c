@@ -118,6 +118,8 @@ static const struct key_def key_defs[] = {
 	NUM(SEC_CAPTURE, "ring_size", ring_size, 1, 2047),
 	{ SEC_CAPTURE, "immediate", KEY_BOOL, offsetof(struct config, immediate), 0, 0, 0, false,
 	  false },
+	{ SEC_CAPTURE, "reader_thread", KEY_BOOL, offsetof(struct config, reader_thread), 0, 0, 0,
+	  false, false },
 	{ SEC_CAPTURE, "cpu_affinity", KEY_BOOL, offsetof(struct config, cpu_affinity), 0, 0, 0,
 	  false, false },
 	STR(SEC_CAPTURE, "user", user, false, false),
@@ -196,6 +198,7 @@ void config_init(struct config *c)
 	c->promisc = true;
 	c->ring_size = 64;
 	c->cpu_affinity = true;
+	c->reader_thread = true;
 	c->stats_interval = 60;
 	c->delivery_queue = 4096;
 	c->delivery_memory = 64u << 20;

@@ -28,6 +28,15 @@ void cpu_plan_make(struct cpu_plan *plan, unsigned n_workers, bool wanted)
 	plan->pin = true;
 }
 
+unsigned cpu_allowed_count(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return 1;
+	int n = CPU_COUNT(&set);
+	return n > 0 ? (unsigned)n : 1;
+}
+
 bool cpu_pin_self(int cpu)
 {
 	if (cpu < 0 || cpu >= CPU_SETSIZE)

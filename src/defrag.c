@@ -13,6 +13,7 @@
  * complete when the last fragment has told where it ends and one piece
  * covers [0, end). */
 #include "defrag.h"
+#include "slab.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +56,7 @@ struct defrag *defrag_new(const struct defrag_limits *limits)
 {
 	if (!limits || limits->max_datagrams == 0 || limits->timeout_secs == 0)
 		return NULL;
-	struct defrag *d = calloc(1, sizeof(*d));
+	struct defrag *d = line_zalloc(sizeof(*d));
 	if (!d)
 		return NULL;
 	d->lim = *limits;

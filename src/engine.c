@@ -113,7 +113,7 @@ static void on_flow_release(void *ctx, struct flow *f);
 
 struct engine *engine_new(const struct engine_params *params)
 {
-	struct engine *e = calloc(1, sizeof(*e));
+	struct engine *e = line_zalloc(sizeof(*e));
 	if (!e)
 		return NULL;
 	e->p = *params;

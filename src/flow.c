@@ -101,7 +101,7 @@ struct flow_table *flow_table_new(uint32_t max_flows, const struct flow_timeouts
 {
 	if (max_flows == 0)
 		return NULL;
-	struct flow_table *t = calloc(1, sizeof(*t));
+	struct flow_table *t = line_zalloc(sizeof(*t));
 	if (!t)
 		return NULL;
 	uint32_t nb = 1024;

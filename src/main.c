@@ -50,6 +50,7 @@ struct options {
 	bool flows;
 	bool quiet;
 	bool check_only;
+	bool reader_thread;                        /* one worker on a file: a reading thread too */
 };
 
 /* Read by the delivery thread (signal events, status endpoint) and the
@@ -208,6 +209,8 @@ static int choose_input(struct options *o, const struct config *cfg, char *buf, 
 		if (o->read_file && o->workers > 1)
 			o->workers--;
 	}
+	o->reader_thread = o->read_file && o->workers == 1 && cfg->reader_thread &&
+			   cpu_allowed_count() >= 2;
 	return 0;
 }
 
@@ -318,7 +321,8 @@ static bool start_outputs(struct output *out, const struct options *o, const str
 		set.status_optional = true;
 	}
 	set.lossless = o->read_file != NULL;
-	cpu_plan_make(&cpu_plan, o->workers, cfg->cpu_affinity);
+	/* The reading thread, when there is one, is the plan's worker 1. */
+	cpu_plan_make(&cpu_plan, o->workers + (o->reader_thread ? 1 : 0), cfg->cpu_affinity);
 	set.cpu = cpu_plan.pin ? cpu_plan.delivery : -1;
 	output_configure(out, &set);
 	struct output_hooks hooks = {
@@ -530,6 +534,7 @@ int main(int argc, char **argv)
 		.config = &cfg, .sigs = sigs, .policy = cfg.policy, .dns_cache = dc,
 		.output = out, .flow_records = opt.flows, .n_workers = opt.workers,
 		.stats_interval = cfg.stats_interval, .cpus = &cpu_plan,
+		.reader_thread = opt.reader_thread,
 		.capture = {
 			.file = opt.read_file,
 			.n_ifaces = opt.n_ifaces,

@@ -105,11 +105,20 @@ void huge_free(void *p, size_t size)
 		munmap(p, round_block(size));
 }
 
+void *line_zalloc(size_t size)
+{
+	size_t rounded = (size + CACHE_LINE - 1) & ~(size_t)(CACHE_LINE - 1);
+	void *p = aligned_alloc(CACHE_LINE, rounded ? rounded : CACHE_LINE);
+	if (p)
+		memset(p, 0, rounded);
+	return p;
+}
+
 struct slab *slab_new(size_t obj_size)
 {
 	if (obj_size == 0 || obj_size > BLOCK_SIZE / 2)
 		return NULL;
-	struct slab *s = calloc(1, sizeof(*s));
+	struct slab *s = line_zalloc(sizeof(*s));
 	if (!s)
 		return NULL;
 	s->obj_size = (obj_size + 7) & ~(size_t)7;

@@ -11,7 +11,14 @@
  * thread waits, reports the capture counters every stats_interval seconds,
  * and stops the workers on workers_stop().
  *
- * Capture files. The calling thread reads the file and copies each frame
+ * One worker on a file. With reader_thread the calling thread only reads:
+ * it copies each frame into the blocks of a ring (below) and one worker
+ * thread runs the engine on every frame of every block, in order - reading
+ * and processing overlap on two cores, and the engine sees exactly what it
+ * would see straight from libpcap. Without it, the calling thread hands
+ * each frame from libpcap to the engine itself.
+ *
+ * Capture files, several workers. The calling thread reads the file and copies each frame
  * into a block (a shared buffer of up to BLOCK_PKTS frames); a block holds,
  * for each worker, the list of its frames. Blocks go round a ring of
  * RING_BLOCKS; every worker walks every block in order and processes its
@@ -71,6 +78,7 @@
 #include <unistd.h>
 
 #include "decode.h"
+#include "slab.h"
 
 #define RING_BLOCKS 8
 #define BLOCK_PKTS 1024              /* fits the uint16_t frame lists */
@@ -152,10 +160,12 @@ struct workers {
 	atomic_int stop;
 	atomic_int report;
 	bool live;
+	bool pipelined;              /* one worker on a file, the reader in a thread of its own */
 	struct capture_fanout fanout;
 
 	/* file, several workers */
 	struct capture *reader;
+	uint8_t *ring_bytes;         /* every block's buf, one after the other */
 	struct block blocks[RING_BLOCKS];
 	struct mark available;       /* blocks handed to the workers; UINT64_MAX at the end */
 	uint64_t published;          /* (reader) blocks handed over */
@@ -379,9 +389,16 @@ static bool make_engines(struct workers *w, char *err, size_t errlen)
 
 static bool make_blocks(struct workers *w, char *err, size_t errlen)
 {
+	/* One region for every block's bytes: 2 MiB pages, a handful of page
+	 * faults instead of one per 4 KiB as the reader first fills the ring. */
+	w->ring_bytes = huge_zalloc((size_t)RING_BLOCKS * BLOCK_BYTES);
+	if (!w->ring_bytes) {
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
 	for (int k = 0; k < RING_BLOCKS; k++) {
 		struct block *b = &w->blocks[k];
-		b->buf = malloc(BLOCK_BYTES);
+		b->buf = w->ring_bytes + (size_t)k * BLOCK_BYTES;
 		b->frames = malloc(BLOCK_PKTS * sizeof(*b->frames));
 		b->mine = malloc((size_t)w->n * BLOCK_PKTS * sizeof(*b->mine));
 		b->answers = malloc(BLOCK_PKTS * sizeof(*b->answers));
@@ -434,7 +451,8 @@ struct workers *workers_open(const struct workers_params *p, char *err, size_t e
 		}
 	} else {
 		w->reader = capture_open(&p->capture, err, errlen);
-		if (!w->reader || (w->n > 1 && !make_blocks(w, err, errlen))) {
+		w->pipelined = w->n == 1 && p->reader_thread;
+		if (!w->reader || ((w->n > 1 || w->pipelined) && !make_blocks(w, err, errlen))) {
 			workers_free(w);
 			return NULL;
 		}
@@ -455,8 +473,8 @@ void workers_free(struct workers *w)
 		capture_close(w->wk[i].cap);
 	}
 	capture_close(w->reader);
+	huge_free(w->ring_bytes, (size_t)RING_BLOCKS * BLOCK_BYTES);
 	for (int k = 0; k < RING_BLOCKS; k++) {
-		free(w->blocks[k].buf);
 		free(w->blocks[k].frames);
 		free(w->blocks[k].mine);
 		free(w->blocks[k].answers);
@@ -538,6 +556,93 @@ static void direct_packet(void *ctx, int linktype, const uint8_t *data, uint32_t
 static bool run_direct(struct workers *w, char *err, size_t errlen)
 {
 	bool ok = capture_run(w->reader, direct_packet, &w->wk[0], err, errlen);
+	engine_finish(w->wk[0].engine);
+	return ok;
+}
+
+static void finish_reading(struct workers *w);
+
+/* ---- one worker on a file, the reader in a thread of its own ----------------------------- */
+
+/* The engine's side: every frame of every block, in order. */
+static void *pipe_worker(void *arg)
+{
+	struct worker *wk = arg;
+	struct workers *w = wk->w;
+	struct lane *lane = &w->lanes[0];
+	for (uint64_t k = 0;; k++) {
+		mark_wait(&w->available, k + 1);
+		if (mark_get(&w->available) == UINT64_MAX &&
+		    k >= atomic_load_explicit(&w->final_blocks, memory_order_acquire))
+			return NULL;
+		const struct block *b = &w->blocks[k % RING_BLOCKS];
+		for (uint32_t i = 0; i < b->n; i++) {
+			const struct frame *fr = &b->frames[i];
+			if (i + PREFETCH_AHEAD < b->n) {
+				const uint8_t *next = b->buf + b->frames[i + PREFETCH_AHEAD].off;
+				__builtin_prefetch(next);
+				__builtin_prefetch(next + 64);
+			}
+			engine_packet(wk->engine, b->linktype, b->buf + fr->off, fr->caplen,
+				      fr->wirelen, fr->ts_usec);
+		}
+		wk->packets += b->n;
+		mark_set(&lane->progress, k + 1);
+	}
+}
+
+/* The reader's side: copy the frame into the block being filled; a full
+ * block goes to the worker, and a slot is filled again once the worker is
+ * done with it. */
+static void pipe_packet(void *ctx, int linktype, const uint8_t *data, uint32_t caplen,
+			uint32_t wirelen, uint64_t ts_usec)
+{
+	struct workers *w = ctx;
+	if (caplen > BLOCK_BYTES)
+		caplen = BLOCK_BYTES;
+	struct block *b = w->cur;
+	if (b && (b->n == BLOCK_PKTS || b->used + caplen > BLOCK_BYTES || b->linktype != linktype)) {
+		w->published++;
+		mark_set(&w->available, w->published);
+		b = w->cur = NULL;
+	}
+	if (!b) {
+		if (w->published >= RING_BLOCKS &&
+		    mark_wait(&w->lanes[0].progress, w->published - RING_BLOCKS + 1))
+			w->reader_waits++;
+		b = w->cur = &w->blocks[w->published % RING_BLOCKS];
+		b->used = 0;
+		b->n = 0;
+		b->linktype = linktype;
+	}
+	struct frame *fr = &b->frames[b->n++];
+	fr->off = b->used;
+	fr->caplen = caplen;
+	fr->wirelen = wirelen;
+	fr->ts_usec = ts_usec;
+	memcpy(b->buf + b->used, data, caplen);
+	b->used += (caplen + 63u) & ~63u;
+	if (b->used > BLOCK_BYTES)
+		b->used = BLOCK_BYTES;
+}
+
+static bool run_pipelined(struct workers *w, char *err, size_t errlen)
+{
+	/* The plan counts the reader as worker 1 (main.c). */
+	pin_worker(w, 1, pthread_self());
+	if (!start_threads(w, pipe_worker, 0, err, errlen)) {
+		finish_reading(w);
+		join_threads(w);
+		return false;
+	}
+	bool ok = capture_run(w->reader, pipe_packet, w, err, errlen);
+	if (w->cur) {
+		w->published++;
+		w->cur = NULL;
+	}
+	atomic_store_explicit(&w->final_blocks, w->published, memory_order_release);
+	mark_set(&w->available, UINT64_MAX);
+	join_threads(w);
 	engine_finish(w->wk[0].engine);
 	return ok;
 }
@@ -988,9 +1093,12 @@ static bool run_live(struct workers *w, char *err, size_t errlen)
 bool workers_run(struct workers *w, char *err, size_t errlen)
 {
 	/* This thread is worker 0 (reading a file) or waits for the others. */
-	pin_worker(w, 0, pthread_self());
+	if (!w->pipelined)
+		pin_worker(w, 0, pthread_self());
 	if (w->live)
 		return run_live(w, err, errlen);
+	if (w->n == 1 && w->pipelined)
+		return run_pipelined(w, err, errlen);
 	if (w->n == 1)
 		return run_direct(w, err, errlen);
 	return run_shared_file(w, err, errlen);

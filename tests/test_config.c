@@ -386,6 +386,7 @@ START_TEST(capture_keys)
 	ck_assert_uint_eq(c.ring_size, 64);
 	ck_assert(!c.immediate);
 	ck_assert(c.cpu_affinity);
+	ck_assert(c.reader_thread);
 	ck_assert_str_eq(c.user, "");
 	ck_assert_str_eq(c.chroot_dir, "");
 	ck_assert_uint_eq(c.stats_interval, 60);
@@ -395,6 +396,7 @@ START_TEST(capture_keys)
 		    "ring_size = 256\n"
 		    "immediate = yes\n"
 		    "cpu_affinity = false\n"
+		    "reader_thread = no\n"
 		    "user = applemon\n"
 		    "chroot = /var/empty\n"
 		    "stats_interval = 0\n");
@@ -403,6 +405,7 @@ START_TEST(capture_keys)
 	ck_assert_uint_eq(c.ring_size, 256);
 	ck_assert(c.immediate);
 	ck_assert(!c.cpu_affinity);
+	ck_assert(!c.reader_thread);
 	ck_assert_str_eq(c.user, "applemon");
 	ck_assert_str_eq(c.chroot_dir, "/var/empty");
 	ck_assert_uint_eq(c.stats_interval, 0);
@@ -414,6 +417,7 @@ START_TEST(capture_keys)
 	assert_bad("[capture]\nring_size = 2048\n", 2, "out of range");
 	assert_bad("[capture]\nimmediate = sometimes\n", 2, "not true or false");
 	assert_bad("[capture]\ncpu_affinity = 2\n", 2, "not true or false");
+	assert_bad("[capture]\nreader_thread = maybe\n", 2, "not true or false");
 	assert_bad("[capture]\nuser =\n", 2, "empty value");
 	assert_bad("[capture]\nchroot =\n", 2, "empty value");
 	assert_bad("[capture]\nstats_interval = 86401\n", 2, "out of range");

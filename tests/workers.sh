@@ -6,6 +6,8 @@
 # 1. Every capture of pcaps/ (and of ../shared/corpus when present): the
 #    alerts and flow records of 2 and 3 workers (corpus: 2), sorted, equal
 #    those of 1.
+# 1b. One worker with and without a reading thread ([capture]
+#    reader_thread): the same records, byte for byte.
 # 2. A generated capture where each client's DNS answer and its connection
 #    to the answered address (no name of its own) sit on different
 #    workers: every connection is still attributed through DNS, with 1, 2
@@ -53,6 +55,35 @@ done
 [ -d ../shared/corpus ] || echo "SKIP: ../shared/corpus absent, corpus captures not compared"
 if [ "$differ" = 0 ] && [ "$same" -gt 0 ]; then
 	ok "$same runs with several workers: same alerts and flow records as 1 worker"
+fi
+
+# 1b. One worker with a reading thread (the default on two CPUs or more) and
+#     without: the same records in the same order, byte for byte - the
+#     engine sees the same frames in the same order either way.
+printf '[capture]\nreader_thread = false\n' >"$OUT/direct.conf"
+if [ "$(nproc)" -lt 2 ]; then
+	echo "SKIP: one CPU, no reading thread to compare"
+else
+	same=0
+	differ=0
+	for cap in pcaps/*.pcap pcaps/*.pcapng ../shared/corpus/*/*.pcap ../shared/corpus/*/*.pcapng; do
+		[ -f "$cap" ] || continue
+		name=$(echo "$cap" | tr '/.' '__')
+		"$APPLEMON" -q --sensor test -S signatures --flows --workers 1 -r "$cap" \
+			>"$OUT/$name.reader" 2>/dev/null
+		"$APPLEMON" -q --sensor test -S signatures --flows --workers 1 -r "$cap" \
+			-c "$OUT/direct.conf" >"$OUT/$name.direct" 2>/dev/null
+		if cmp -s "$OUT/$name.reader" "$OUT/$name.direct"; then
+			same=$((same + 1))
+		else
+			differ=$((differ + 1))
+			bad "$cap: a reading thread changes the records"
+			diff "$OUT/$name.direct" "$OUT/$name.reader" | head -5
+		fi
+	done
+	if [ "$differ" = 0 ] && [ "$same" -gt 0 ]; then
+		ok "$same captures: one worker writes the same records with a reading thread as without"
+	fi
 fi
 
 # 2. DNS correlation across workers.
