@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NO_ENTRY UINT32_MAX
+#define NO_ENTRY 0            /* entries are numbered from 1: zeroed memory is an empty table */
 #define CACHE_NAME_MAX 128
 
 struct cache_entry {
@@ -48,14 +48,16 @@ struct dns_cache *dns_cache_new(uint32_t capacity, uint32_t min_ttl, uint32_t ma
 	uint32_t nb = 64;
 	while (nb < capacity * 2u)
 		nb <<= 1;
-	c->entries = calloc(capacity, sizeof(*c->entries));
-	c->buckets = malloc(nb * sizeof(*c->buckets));
+	/* calloc of fresh pages costs nothing until a page is used: no
+	 * start-up time spent clearing megabytes the run may never touch. */
+	c->entries = calloc((size_t)capacity + 1, sizeof(*c->entries));
+	c->buckets = calloc(nb, sizeof(*c->buckets));
 	if (!c->entries || !c->buckets) {
 		dns_cache_free(c);
 		return NULL;
 	}
-	memset(c->buckets, 0xff, nb * sizeof(*c->buckets));
 	c->capacity = capacity;
+	c->next_slot = 1;
 	c->bucket_mask = nb - 1;
 	c->min_ttl_usec = (uint64_t)min_ttl * 1000000u;
 	c->max_ttl_usec = (uint64_t)(max_ttl < min_ttl ? min_ttl : max_ttl) * 1000000u;
@@ -127,7 +129,7 @@ void dns_cache_insert(struct dns_cache *c, const struct ip_addr *a, const char *
 		return;
 	}
 	idx = c->next_slot;
-	c->next_slot = (c->next_slot + 1) % c->capacity;
+	c->next_slot = c->next_slot == c->capacity ? 1 : c->next_slot + 1;
 	struct cache_entry *e = &c->entries[idx];
 	if (e->used) {
 		if (e->expires_usec > now_usec)
