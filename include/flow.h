@@ -64,25 +64,30 @@ enum flow_flag {
 	FLOW_F_DNS_LATE = 0x80,      /* decided without a name or DNS answer: look again (live) */
 };
 
-/* Laid out so that a packet of a known flow touches the first two cache
- * lines only (chain, lists, hash, key, flags, times, counters). */
+/* Two cache lines, and flows come from the slab 64-byte aligned: the
+ * first line holds what finding the flow and the fast path read (chain,
+ * key, flags, list, last time), the second the counters, the engine's
+ * state and the idle list links. */
 struct flow {
 	struct flow *hnext;          /* hash chain */
-	struct flow *prev, *next;    /* idle list, most recent first */
-	uint32_t hash;
-	uint32_t cli_seq;            /* client SYN's sequence number + 1 (FLOW_F_CLI_SEQ) */
-	struct flow_key key;
-	uint8_t list;                /* enum flow_list */
 	uint8_t flags;               /* enum flow_flag */
-	uint64_t id;                 /* stable id: hash of the tuple and start time */
-	uint64_t first_usec, last_usec;
-	uint64_t pkts[2];            /* by enum flow_dir */
-	uint64_t bytes[2];           /* IP bytes on the wire (innermost header on) */
-	struct flow_info *info;      /* engine's per-flow state, NULL until needed */
+	uint8_t list;                /* enum flow_list */
 	uint8_t app_proto;           /* engine's enum app_proto */
 	uint8_t payload_pkts;        /* payload packets inspected (saturating) */
 	uint8_t end_reason;          /* set when the flow is handed to the release hook */
+	struct flow_key key;
+	uint32_t cli_seq;            /* client SYN's sequence number + 1 (FLOW_F_CLI_SEQ) */
+	uint64_t last_usec;
+	/* second line */
+	uint64_t pkts[2];            /* by enum flow_dir */
+	uint64_t bytes[2];           /* IP bytes on the wire (innermost header on) */
+	struct flow_info *info;      /* engine's per-flow state, NULL until needed */
+	struct flow *prev, *next;    /* idle list, most recent first */
+	uint64_t first_usec;
 };
+
+_Static_assert(sizeof(struct flow) == 128, "struct flow: two cache lines");
+_Static_assert(offsetof(struct flow, last_usec) < 64, "struct flow: the lookup's fields in one line");
 
 struct flow_timeouts {
 	uint32_t tcp, tcp_closed, udp, other;    /* seconds idle */
@@ -134,6 +139,11 @@ void flow_flush_tables(struct flow_table *const *t, size_t n);
 /* The earliest time at which flow_expire() would end a flow of the table
  * (UINT64_MAX when it holds none). */
 uint64_t flow_next_deadline(const struct flow_table *t);
+
+/* The flow's stable id: a hash of the oriented tuple and the start time
+ * (53 bits, exact in JSON doubles), the same in every run and with any
+ * number of workers. Computed when asked (alerts, records), not per flow. */
+uint64_t flow_id(const struct flow *f);
 
 const struct flow_stats *flow_table_stats(const struct flow_table *t);
 struct flow_stats *flow_table_stats_mut(struct flow_table *t);

@@ -171,7 +171,7 @@ void engine_tick(struct engine *e, uint64_t now_usec)
 		struct late_dns *l = &e->late[e->late_head];
 		if (l->decided_usec + grace > now_usec)
 			break;
-		if ((l->f->flags & FLOW_F_DNS_LATE) && l->f->id == l->id)
+		if ((l->f->flags & FLOW_F_DNS_LATE) && flow_id(l->f) == l->id)
 			late_dns_check(e, l->f, l->decided_usec);
 		e->late_head = (e->late_head + 1) % LATE_MAX;
 		e->late_n--;
@@ -362,7 +362,7 @@ static void fill_record(struct engine *e, const struct flow *f, enum record_kind
 	memset(r, 0, sizeof(*r));
 	r->kind = kind;
 	r->ts_usec = ts_usec;
-	r->flow_id = f->id;
+	r->flow_id = flow_id(f);
 	r->src = f->key.cli;
 	r->dst = f->key.srv;
 	r->sport = f->key.cli_port;
@@ -487,7 +487,7 @@ static void look_again_later(struct engine *e, struct flow *f, uint64_t decided_
 	}
 	struct late_dns *l = &e->late[(e->late_head + e->late_n) % LATE_MAX];
 	l->f = f;
-	l->id = f->id;
+	l->id = flow_id(f);
 	l->decided_usec = decided_usec;
 	e->late_n++;
 	f->flags |= FLOW_F_DNS_LATE;

@@ -96,6 +96,11 @@ static uint64_t make_flow_id(const struct flow_key *k, uint64_t start_usec)
 	return h & ((1ull << 53) - 1);
 }
 
+uint64_t flow_id(const struct flow *f)
+{
+	return make_flow_id(&f->key, f->first_usec);
+}
+
 struct flow_table *flow_table_new(uint32_t max_flows, const struct flow_timeouts *to,
 				  flow_release_fn release, void *ctx)
 {
@@ -156,7 +161,9 @@ static void list_push_head(struct flow_table *t, struct flow *f, uint8_t list)
 
 static void bucket_unlink(struct flow_table *t, struct flow *f)
 {
-	struct flow **pp = &t->buckets[f->hash & t->mask];
+	uint32_t h = tuple_hash(t, &f->key.cli, f->key.cli_port, &f->key.srv, f->key.srv_port,
+				f->key.proto);
+	struct flow **pp = &t->buckets[h & t->mask];
 	while (*pp && *pp != f)
 		pp = &(*pp)->hnext;
 	if (*pp)
@@ -248,7 +255,7 @@ struct flow *flow_lookup(struct flow_table *t, const struct ip_addr *src, const 
 	uint32_t h = tuple_hash(t, src, sport, dst, dport, proto);
 	*created = false;
 	for (struct flow *f = t->buckets[h & t->mask]; f; f = f->hnext) {
-		if (f->hash == h && key_matches(f, src, dst, sport, dport, proto, dir)) {
+		if (key_matches(f, src, dst, sport, dport, proto, dir)) {
 			if (t->head[f->list] != f) {
 				list_unlink(t, f);
 				list_push_head(t, f, f->list);
@@ -273,9 +280,7 @@ struct flow *flow_lookup(struct flow_table *t, const struct ip_addr *src, const 
 	f->key.cli_port = swap ? dport : sport;
 	f->key.srv_port = swap ? sport : dport;
 	f->key.proto = proto;
-	f->hash = h;
 	f->first_usec = f->last_usec = now_usec;
-	f->id = make_flow_id(&f->key, now_usec);
 	*dir = swap ? DIR_TOCLIENT : DIR_TOSERVER;
 	f->hnext = t->buckets[h & t->mask];
 	t->buckets[h & t->mask] = f;

@@ -87,6 +87,9 @@
 #define SPIN_NS 200000               /* spinning before sleeping on a futex */
 #define READ_COST 0.8
 #define DNS_GRACE_MS 250             /* live: look again in the DNS cache (engine_tick) */
+#ifndef PIPE_AHEAD
+#define PIPE_AHEAD 16
+#endif
 #define PREFETCH_AHEAD 4             /* frames whose headers are fetched ahead */                /* reading a frame / processing it, for the reader's share */
 
 /* A number that only grows, which other threads can sleep on until it
@@ -578,10 +581,13 @@ static void *pipe_worker(void *arg)
 		const struct block *b = &w->blocks[k % RING_BLOCKS];
 		for (uint32_t i = 0; i < b->n; i++) {
 			const struct frame *fr = &b->frames[i];
-			if (i + PREFETCH_AHEAD < b->n) {
-				const uint8_t *next = b->buf + b->frames[i + PREFETCH_AHEAD].off;
+			if (i + PIPE_AHEAD < b->n) {
+				const struct frame *ahead = &b->frames[i + PIPE_AHEAD];
+				const uint8_t *next = b->buf + ahead->off;
 				__builtin_prefetch(next);
 				__builtin_prefetch(next + 64);
+				if (ahead->caplen > 128)
+					__builtin_prefetch(next + 128);
 			}
 			engine_packet(wk->engine, b->linktype, b->buf + fr->off, fr->caplen,
 				      fr->wirelen, fr->ts_usec);

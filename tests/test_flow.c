@@ -158,9 +158,9 @@ START_TEST(flow_ids_are_stable_across_tables)
 	struct flow *f1 = flow_lookup(t1, &A, &B, 1001, 443, 6, 0x02, 7 * SEC, &dir, &created);
 	struct flow *f2 = flow_lookup(t2, &A, &B, 1001, 443, 6, 0x02, 7 * SEC, &dir, &created);
 	struct flow *f3 = flow_lookup(t2, &A, &B, 1002, 443, 6, 0x02, 7 * SEC, &dir, &created);
-	ck_assert_uint_eq(f1->id, f2->id);
-	ck_assert_uint_ne(f1->id, f3->id);
-	ck_assert_uint_lt(f1->id, 1ull << 53);
+	ck_assert_uint_eq(flow_id(f1), flow_id(f2));
+	ck_assert_uint_ne(flow_id(f1), flow_id(f3));
+	ck_assert_uint_lt(flow_id(f1), 1ull << 53);
 	flow_table_free(t1);
 	flow_table_free(t2);
 }
@@ -199,7 +199,7 @@ static void log_release(void *ctx, struct flow *f)
 {
 	struct release_log *l = ctx;
 	if (l->n < 4096) {
-		l->ids[l->n] = f->id;
+		l->ids[l->n] = flow_id(f);
 		l->reasons[l->n] = f->end_reason;
 	}
 	l->n++;
