@@ -209,8 +209,13 @@ static int choose_input(struct options *o, const struct config *cfg, char *buf, 
 		if (o->read_file && o->workers > 1)
 			o->workers--;
 	}
+	/* Only for a regular file: the reader hands frames over a block at a
+	 * time, and a pipe that goes quiet mid-block (tcpdump -w - | applemon
+	 * -r -) would hold its last packets back until more came. */
+	struct stat st;
 	o->reader_thread = o->read_file && o->workers == 1 && cfg->reader_thread &&
-			   cpu_allowed_count() >= 2;
+			   cpu_allowed_count() >= 2 && strcmp(o->read_file, "-") != 0 &&
+			   stat(o->read_file, &st) == 0 && S_ISREG(st.st_mode);
 	return 0;
 }
 
