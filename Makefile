@@ -58,7 +58,7 @@ all: applemon
 deps:
 	@scripts/install-deps
 
-$(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)
+$(BUILD)/%.o: src/%.c $(wildcard include/*.h src/*.h) | $(BUILD)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
 # main.o bakes in the signature folder of PREFIX: rebuild it when PREFIX changes.
@@ -182,7 +182,7 @@ FUZZ_OBJS     = $(LIB_SRCS:src/%.c=$(FUZZ_BUILD)/obj/%.o)
 $(FUZZ_BUILD)/obj:
 	mkdir -p $@
 
-$(FUZZ_BUILD)/obj/%.o: src/%.c $(wildcard include/*.h) | $(FUZZ_BUILD)/obj
+$(FUZZ_BUILD)/obj/%.o: src/%.c $(wildcard include/*.h src/*.h) | $(FUZZ_BUILD)/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c -o $@ $<
 
 $(FUZZ_BUILD)/libapplemon.a: $(FUZZ_OBJS)

@@ -4,12 +4,19 @@
  * (fuzz.h); its top bit says the frame was cut by the snap length (the wire
  * length is then larger than the capture). Whatever decode_packet returns,
  * every pointer it sets must lie inside the frame; a fragment's IP header is
- * then decoded again as a reassembled datagram would be. */
+ * then decoded again as a reassembled datagram would be.
+ *
+ * The frame is also decoded by the general decoder alone and by the fast path
+ * alone (src/decode_fast.c): decode_packet() must give exactly the general
+ * decoder's answer, struct packet and counters, and so must the fast path
+ * whenever it takes the frame. */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "decode.h"
 #include "fuzz.h"
+#include "../src/decode_internal.h"
 
 static bool inside(const uint8_t *base, size_t len, const uint8_t *p, size_t n)
 {
@@ -26,10 +33,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *frame = data + 1;
 	uint32_t caplen = (uint32_t)(size - 1);
 	uint32_t wirelen = (data[0] & 0x80) ? caplen + 1500 : caplen;
-	struct decode_stats st = { 0 };
-	struct packet p;
+	struct decode_stats st = { 0 }, gen_st = { 0 }, fast_st = { 0 };
+	struct packet p, gen, fast;
+	/* Different garbage in each, so a byte one decoder leaves unwritten shows. */
+	memset(&p, 0xa5, sizeof(p));
+	memset(&gen, 0x5a, sizeof(gen));
+	memset(&fast, 0x3c, sizeof(fast));
 
 	enum decode_result r = decode_packet(&p, linktype, frame, caplen, wirelen, 1, &st);
+	enum decode_result rg = decode_packet_general(&gen, linktype, frame, caplen, wirelen, 1,
+						      &gen_st);
+	FUZZ_ASSERT(r == rg);
+	FUZZ_ASSERT(memcmp(&p, &gen, sizeof(p)) == 0);
+	FUZZ_ASSERT(memcmp(&st, &gen_st, sizeof(st)) == 0);
+	enum decode_result rf;
+	if (decode_packet_fast(&fast, linktype, frame, caplen, wirelen, 1, &fast_st, &rf)) {
+		FUZZ_ASSERT(rf == r);
+		FUZZ_ASSERT(memcmp(&fast, &p, sizeof(p)) == 0);
+		FUZZ_ASSERT(memcmp(&fast_st, &st, sizeof(st)) == 0);
+	}
 	FUZZ_ASSERT(st.packets == 1);
 	FUZZ_ASSERT((r == DECODE_ERROR) == (st.errors == 1));
 	for (int ev = 0; ev < DEV_COUNT; ev++)

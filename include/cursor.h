@@ -4,7 +4,10 @@
  * the bytes are there first; a read past the end returns zero and sets the
  * sticky `err` flag instead of touching memory. A parser reads freely and
  * checks `err` once at the points where a value is about to be trusted.
- * No parser in applemon does pointer arithmetic on packet bytes itself. */
+ * No parser in applemon does pointer arithmetic on packet bytes itself, but
+ * for the decoder's fast path (src/decode_fast.c), which checks each offset
+ * against the captured length and is tested to match the cursor-based
+ * decoder exactly. */
 #ifndef APPLEMON_CURSOR_H
 #define APPLEMON_CURSOR_H
 

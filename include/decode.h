@@ -6,7 +6,10 @@
  * bridging, VXLAN, Geneve, GTP-U, Teredo, IP-in-IP/6in4/4in6, Aruba GRE 802.11)
  * down to the innermost IP header and its TCP or UDP header. Every header is
  * read through a cursor; anything short or nonsensical is counted in
- * struct decode_stats and the packet is skipped. Nothing is allocated. */
+ * struct decode_stats and the packet is skipped. Nothing is allocated. The
+ * commonest frames (Ethernet or cooked or raw IP, two VLAN tags at most, IPv4
+ * or IPv6 straight to TCP or UDP) take a shortcut that gives exactly the same
+ * results (src/decode_fast.c). */
 #ifndef APPLEMON_DECODE_H
 #define APPLEMON_DECODE_H
 

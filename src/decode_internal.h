@@ -4,7 +4,9 @@
  * because tunnels make the layers call each other in both directions: an IP
  * header can carry GRE, GRE can carry Ethernet, Ethernet carries IP again.
  * The per-frame state those calls share lives in struct decode_ctx so that no
- * function needs globals and the decoder stays reentrant. */
+ * function needs globals and the decoder stays reentrant. decode_fast.c is a
+ * shortcut in front of them for the common frame shapes; the unit test and
+ * the fuzz target include this header to compare the two. */
 #ifndef APPLEMON_DECODE_INTERNAL_H
 #define APPLEMON_DECODE_INTERNAL_H
 
@@ -62,5 +64,31 @@ enum decode_result decode_ip_in_ip(struct decode_ctx *dc, uint8_t proto, struct 
  * the caller reports the plain UDP packet. */
 bool decode_udp_tunnel(struct decode_ctx *dc, uint16_t sport, uint16_t dport,
 		       struct cursor payload, enum decode_result *res);
+/* False only when decode_udp_tunnel() would certainly return false for this
+ * payload: a cheap test before building a context and a cursor for it. */
+bool decode_udp_tunnel_possible(uint16_t sport, uint16_t dport, const uint8_t *payload,
+				size_t len);
+
+/* decode_fast.c: the common frame shapes (Ethernet, cooked or raw IP links;
+ * up to two VLAN tags; unfragmented IPv4, or IPv6 without extension headers;
+ * TCP or UDP) read straight from the frame. p has been cleared and its
+ * capture fields set, and the frame counted in st, by decode_packet().
+ * Returns true with *res set when it decoded the frame exactly as the general
+ * decoder would (the caller still tallies the result); false, having written
+ * nothing to p or st, when the frame is not one of those shapes. */
+bool decode_fast(struct packet *p, struct decode_stats *st, enum decode_result *res);
+
+/* decode_packet() in its two halves, so the differential test and fuzz
+ * target can hold them to the same results. decode_packet_general() never
+ * takes the fast path: it is the reference. decode_packet_fast() only tries
+ * the fast path: true with *res as decode_packet() would answer; false when
+ * the frame is left to the general decoder (p then holds only its capture
+ * fields and st only the frame count). */
+enum decode_result decode_packet_general(struct packet *p, int linktype, const uint8_t *data,
+					 uint32_t caplen, uint32_t wirelen, uint64_t ts_usec,
+					 struct decode_stats *st);
+bool decode_packet_fast(struct packet *p, int linktype, const uint8_t *data, uint32_t caplen,
+			uint32_t wirelen, uint64_t ts_usec, struct decode_stats *st,
+			enum decode_result *res);
 
 #endif

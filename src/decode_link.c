@@ -366,7 +366,7 @@ static enum decode_result decode_link(struct decode_ctx *dc, int linktype, struc
 	}
 }
 
-static void tally_result(struct decode_stats *st, const struct packet *p, enum decode_result r)
+static inline void tally_result(struct decode_stats *st, const struct packet *p, enum decode_result r)
 {
 	switch (r) {
 	case DECODE_ERROR:
@@ -386,6 +386,33 @@ static void tally_result(struct decode_stats *st, const struct packet *p, enum d
 		st->tunnelled++;
 }
 
+/* What every frame starts with: a cleared packet holding the capture's
+ * fields, and the frame counted. */
+static void start_packet(struct packet *p, int linktype, const uint8_t *data, uint32_t caplen,
+			 uint32_t wirelen, uint64_t ts_usec, struct decode_stats *st)
+{
+	memset(p, 0, sizeof(*p));
+	p->data = data;
+	p->caplen = data ? caplen : 0;
+	p->wirelen = wirelen;
+	p->ts_usec = ts_usec;
+	p->linktype = linktype;
+	st->packets++;
+}
+
+static enum decode_result decode_general(struct packet *p, struct decode_stats *st)
+{
+	struct decode_ctx dc = {
+		.p = p,
+		.st = st,
+		.snap_cut = p->caplen < p->wirelen,
+	};
+	return decode_link(&dc, p->linktype, cur_make(p->data, p->caplen));
+}
+
+/* Most frames are plain Ethernet/IP/TCP or UDP: decode_fast() takes those
+ * without the general decoder's layer-by-layer cursor passing, and gives
+ * every other frame back untouched. */
 enum decode_result decode_packet(struct packet *p, int linktype, const uint8_t *data,
 				 uint32_t caplen, uint32_t wirelen, uint64_t ts_usec,
 				 struct decode_stats *st)
@@ -395,20 +422,41 @@ enum decode_result decode_packet(struct packet *p, int linktype, const uint8_t *
 		memset(&scratch, 0, sizeof(scratch));
 		st = &scratch;
 	}
-	memset(p, 0, sizeof(*p));
-	p->data = data;
-	p->caplen = data ? caplen : 0;
-	p->wirelen = wirelen;
-	p->ts_usec = ts_usec;
-	p->linktype = linktype;
-	st->packets++;
-
-	struct decode_ctx dc = {
-		.p = p,
-		.st = st,
-		.snap_cut = p->caplen < wirelen,
-	};
-	enum decode_result r = decode_link(&dc, linktype, cur_make(data, p->caplen));
+	start_packet(p, linktype, data, caplen, wirelen, ts_usec, st);
+	enum decode_result r;
+	if (!decode_fast(p, st, &r))
+		r = decode_general(p, st);
 	tally_result(st, p, r);
 	return r;
+}
+
+enum decode_result decode_packet_general(struct packet *p, int linktype, const uint8_t *data,
+					 uint32_t caplen, uint32_t wirelen, uint64_t ts_usec,
+					 struct decode_stats *st)
+{
+	struct decode_stats scratch;
+	if (!st) {
+		memset(&scratch, 0, sizeof(scratch));
+		st = &scratch;
+	}
+	start_packet(p, linktype, data, caplen, wirelen, ts_usec, st);
+	enum decode_result r = decode_general(p, st);
+	tally_result(st, p, r);
+	return r;
+}
+
+bool decode_packet_fast(struct packet *p, int linktype, const uint8_t *data, uint32_t caplen,
+			uint32_t wirelen, uint64_t ts_usec, struct decode_stats *st,
+			enum decode_result *res)
+{
+	struct decode_stats scratch;
+	if (!st) {
+		memset(&scratch, 0, sizeof(scratch));
+		st = &scratch;
+	}
+	start_packet(p, linktype, data, caplen, wirelen, ts_usec, st);
+	if (!decode_fast(p, st, res))
+		return false;
+	tally_result(st, p, *res);
+	return true;
 }

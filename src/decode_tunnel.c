@@ -491,6 +491,30 @@ static bool try_gre_udp(struct decode_ctx *dc, struct cursor c, enum decode_resu
 	return true;
 }
 
+/* Whether decode_udp_tunnel() could follow this payload. It answers false
+ * only when none of the tries below can succeed, so a caller that skips the
+ * call on false reports the same plain UDP packet. Every try needs its port
+ * except Teredo off its port, which needs at least an IPv6 header (40 bytes)
+ * that either starts the payload (version 6) or follows an authentication or
+ * origin indication (first byte 0). */
+bool decode_udp_tunnel_possible(uint16_t sport, uint16_t dport, const uint8_t *payload,
+				size_t len)
+{
+	switch (dport) {
+	case PORT_VXLAN:
+	case PORT_VXLAN_LINUX:
+	case PORT_GENEVE:
+	case PORT_GTPU:
+	case PORT_GRE_UDP:
+		return true;
+	default:
+		break;
+	}
+	if (port_matches(sport, dport, PORT_TEREDO) || port_matches(sport, dport, PORT_AYIYA))
+		return true;
+	return len >= IPV6_HDR_LEN && (payload[0] == 0 || (payload[0] >> 4) == 6);
+}
+
 /* VXLAN, Geneve, GTP-U and GRE-in-UDP are addressed to their well-known port
  * while the source port is entropy (or an ephemeral port of an unrelated
  * client that happens to collide), so only the destination port counts.

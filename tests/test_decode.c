@@ -6,7 +6,14 @@
  * and mutated at random, with each copy in a heap block of exactly its size so
  * the address sanitizer catches any read past the end. The corpus test runs
  * the decoder over the shared captures, checks the inner flows of the tunnel
- * captures, and prints a tally of the results. */
+ * captures, and prints a tally of the results.
+ *
+ * Every decode here is also differential: decode_checked() decodes the frame
+ * again with the general decoder alone and asserts the same answer, the same
+ * struct packet byte for byte and the same counters, so the fast path
+ * (src/decode_fast.c) is held to the general decoder on the hand-built
+ * frames, on every cut and mutation of them, on the captures in pcaps/ and
+ * on the shared corpus. The tests print how many frames the fast path took. */
 #include <dirent.h>
 #include <pcap/pcap.h>
 #include <stdint.h>
@@ -17,6 +24,7 @@
 #include "addr.h"
 #include "decode.h"
 #include "testutil.h"
+#include "../src/decode_internal.h"
 
 /* ---- frame builder --------------------------------------------------- */
 
@@ -244,10 +252,63 @@ static void assert_outer_v4(const struct packet *p, enum tunnel_kind kind, unsig
 	ck_assert(addr_is(&p->outer_dst, V4_OUT_B, 4));
 }
 
+/* ---- the fast path against the general decoder ----------------------- */
+
+static size_t first_difference(const void *a, const void *b, size_t n)
+{
+	const uint8_t *x = a, *y = b;
+	size_t i = 0;
+	while (i < n && x[i] == y[i])
+		i++;
+	return i;
+}
+
+/* decode_packet(), checked against decode_packet_general(): the same answer,
+ * the same struct packet and the same counters. The packets start filled
+ * with different garbage, so a byte that one decoder leaves unwritten shows.
+ * When the fast path alone takes the frame (decode_packet_fast()), it must
+ * give the same again, and *fast (if given) is counted up. */
+static enum decode_result decode_checked(struct packet *p, int linktype, const uint8_t *data,
+					 uint32_t caplen, uint32_t wirelen, uint64_t ts,
+					 struct decode_stats *st, uint64_t *fast)
+{
+	struct decode_stats local = { 0 };
+	if (!st)
+		st = &local;
+	struct decode_stats gen_st = *st, fast_st = *st;
+	struct packet gen, fast_only;
+	memset(p, 0xa5, sizeof(*p));
+	memset(&gen, 0x5a, sizeof(gen));
+	memset(&fast_only, 0x3c, sizeof(fast_only));
+
+	enum decode_result r = decode_packet(p, linktype, data, caplen, wirelen, ts, st);
+	enum decode_result rg = decode_packet_general(&gen, linktype, data, caplen, wirelen, ts,
+						      &gen_st);
+	ck_assert_int_eq(r, rg);
+	ck_assert_msg(memcmp(p, &gen, sizeof(gen)) == 0,
+		      "struct packet differs from the general decoder's at byte %zu",
+		      first_difference(p, &gen, sizeof(gen)));
+	ck_assert_msg(memcmp(st, &gen_st, sizeof(gen_st)) == 0,
+		      "decode_stats differ from the general decoder's at byte %zu",
+		      first_difference(st, &gen_st, sizeof(gen_st)));
+
+	enum decode_result rf;
+	if (decode_packet_fast(&fast_only, linktype, data, caplen, wirelen, ts, &fast_st, &rf)) {
+		ck_assert_int_eq(rf, r);
+		ck_assert_msg(memcmp(&fast_only, p, sizeof(*p)) == 0,
+			      "fast path's struct packet differs at byte %zu",
+			      first_difference(&fast_only, p, sizeof(*p)));
+		ck_assert(memcmp(&fast_st, st, sizeof(*st)) == 0);
+		if (fast)
+			(*fast)++;
+	}
+	return r;
+}
+
 static enum decode_result decode_frame(struct packet *p, int linktype, const struct frame *f,
 				       struct decode_stats *st)
 {
-	return decode_packet(p, linktype, f->b, (uint32_t)f->n, (uint32_t)f->n, 0, st);
+	return decode_checked(p, linktype, f->b, (uint32_t)f->n, (uint32_t)f->n, 0, st, NULL);
 }
 
 /* ---- frame samples, shared by the unit tests and the hostile-input loops */
@@ -495,30 +556,31 @@ struct sample {
 	int linktype;
 	void (*build)(struct frame *);
 	enum decode_result want;
+	bool fast;                      /* the fast path takes the whole frame */
 };
 
 static const struct sample samples[] = {
-	{ "eth_udp4", LINK_ETHERNET, build_eth_udp4, DECODE_OK },
-	{ "eth_tcp4_options", LINK_ETHERNET, build_eth_tcp4_options, DECODE_OK },
-	{ "eth_tcp6", LINK_ETHERNET, build_eth_tcp6, DECODE_OK },
-	{ "ipv6_ext", LINK_ETHERNET, build_ipv6_ext, DECODE_OK },
-	{ "qinq", LINK_ETHERNET, build_qinq, DECODE_OK },
-	{ "mpls_pw", LINK_ETHERNET, build_mpls_pw, DECODE_OK },
-	{ "pppoe", LINK_ETHERNET, build_pppoe, DECODE_OK },
-	{ "sll2", LINK_LINUX_SLL2, build_sll2, DECODE_OK },
-	{ "gre_keyed", LINK_ETHERNET, build_gre_keyed, DECODE_OK },
-	{ "erspan3", LINK_ETHERNET, build_erspan3, DECODE_OK },
-	{ "pptp", LINK_ETHERNET, build_pptp, DECODE_OK },
-	{ "aruba", LINK_ETHERNET, build_aruba, DECODE_OK },
-	{ "vxlan", LINK_ETHERNET, build_vxlan, DECODE_OK },
-	{ "geneve", LINK_ETHERNET, build_geneve, DECODE_OK },
-	{ "gtpu", LINK_ETHERNET, build_gtpu, DECODE_OK },
-	{ "teredo", LINK_ETHERNET, build_teredo, DECODE_OK },
-	{ "ayiya", LINK_ETHERNET, build_ayiya, DECODE_OK },
-	{ "gre_udp", LINK_ETHERNET, build_gre_udp, DECODE_OK },
-	{ "6in4", LINK_ETHERNET, build_6in4, DECODE_OK },
-	{ "4in6", LINK_ETHERNET, build_4in6, DECODE_OK },
-	{ "ipv4_fragment", LINK_ETHERNET, build_ipv4_first_fragment, DECODE_FRAGMENT },
+	{ "eth_udp4", LINK_ETHERNET, build_eth_udp4, DECODE_OK, true },
+	{ "eth_tcp4_options", LINK_ETHERNET, build_eth_tcp4_options, DECODE_OK, true },
+	{ "eth_tcp6", LINK_ETHERNET, build_eth_tcp6, DECODE_OK, true },
+	{ "ipv6_ext", LINK_ETHERNET, build_ipv6_ext, DECODE_OK, false },
+	{ "qinq", LINK_ETHERNET, build_qinq, DECODE_OK, true },
+	{ "mpls_pw", LINK_ETHERNET, build_mpls_pw, DECODE_OK, false },
+	{ "pppoe", LINK_ETHERNET, build_pppoe, DECODE_OK, false },
+	{ "sll2", LINK_LINUX_SLL2, build_sll2, DECODE_OK, true },
+	{ "gre_keyed", LINK_ETHERNET, build_gre_keyed, DECODE_OK, false },
+	{ "erspan3", LINK_ETHERNET, build_erspan3, DECODE_OK, false },
+	{ "pptp", LINK_ETHERNET, build_pptp, DECODE_OK, false },
+	{ "aruba", LINK_ETHERNET, build_aruba, DECODE_OK, false },
+	{ "vxlan", LINK_ETHERNET, build_vxlan, DECODE_OK, true },
+	{ "geneve", LINK_ETHERNET, build_geneve, DECODE_OK, true },
+	{ "gtpu", LINK_ETHERNET, build_gtpu, DECODE_OK, true },
+	{ "teredo", LINK_ETHERNET, build_teredo, DECODE_OK, true },
+	{ "ayiya", LINK_ETHERNET, build_ayiya, DECODE_OK, true },
+	{ "gre_udp", LINK_ETHERNET, build_gre_udp, DECODE_OK, true },
+	{ "6in4", LINK_ETHERNET, build_6in4, DECODE_OK, false },
+	{ "4in6", LINK_ETHERNET, build_4in6, DECODE_OK, false },
+	{ "ipv4_fragment", LINK_ETHERNET, build_ipv4_first_fragment, DECODE_FRAGMENT, false },
 };
 #define N_SAMPLES (sizeof(samples) / sizeof(samples[0]))
 
@@ -978,7 +1040,7 @@ START_TEST(test_snaplen_cut)
 	struct packet p;
 	struct decode_stats st = { 0 };
 	/* Cut by snaplen: headers whole, the payload is what was captured. */
-	ck_assert_int_eq(decode_packet(&p, LINK_ETHERNET, f.b, cut, (uint32_t)f.n, 7, &st),
+	ck_assert_int_eq(decode_checked(&p, LINK_ETHERNET, f.b, cut, (uint32_t)f.n, 7, &st, NULL),
 			 DECODE_OK);
 	ck_assert_uint_eq(p.payload_len, 3);
 	ck_assert_uint_eq(p.dport, 80);
@@ -987,10 +1049,12 @@ START_TEST(test_snaplen_cut)
 	ck_assert_uint_eq(st.event[DEV_TRUNCATED], 1);
 	ck_assert_uint_eq(st.errors, 0);
 	/* The same bytes with no cut recorded: the length field lies. */
-	ck_assert_int_eq(decode_packet(&p, LINK_ETHERNET, f.b, cut, cut, 0, &st), DECODE_ERROR);
+	ck_assert_int_eq(decode_checked(&p, LINK_ETHERNET, f.b, cut, cut, 0, &st, NULL),
+			 DECODE_ERROR);
 	ck_assert_uint_eq(st.event[DEV_IPV6_SHORT], 1);
 	/* Cut inside the TCP header: an error even though snaplen is to blame. */
-	ck_assert_int_eq(decode_packet(&p, LINK_ETHERNET, f.b, 14 + 40 + 10, (uint32_t)f.n, 0, &st),
+	ck_assert_int_eq(decode_checked(&p, LINK_ETHERNET, f.b, 14 + 40 + 10, (uint32_t)f.n, 0, &st,
+					NULL),
 			 DECODE_ERROR);
 	ck_assert_uint_eq(st.event[DEV_TCP_SHORT], 1);
 }
@@ -1520,6 +1584,145 @@ START_TEST(test_tunnel_depth_bound)
 }
 END_TEST
 
+/* ---- the fast path's reach ------------------------------------------- */
+
+/* Decodes f (cut to caplen, wirelen bytes on the wire) through
+ * decode_checked() and asserts the answer and whether the fast path took it. */
+static void assert_fast_path(const struct frame *f, int linktype, size_t caplen,
+			     enum decode_result want, bool taken, const char *what)
+{
+	struct packet p;
+	uint64_t fast = 0;
+	enum decode_result r = decode_checked(&p, linktype, f->b, (uint32_t)caplen,
+					      (uint32_t)f->n, 0, NULL, &fast);
+	ck_assert_msg(r == want, "%s: result %d, want %d", what, r, want);
+	ck_assert_msg((fast == 1) == taken, "%s: fast path %s", what, taken ? "not taken" : "taken");
+}
+
+static void build_vlan_tags(struct frame *f, unsigned tags)
+{
+	put_eth(f, tags ? 0x8100 : 0x0800);
+	for (unsigned i = 1; i <= tags; i++) {
+		put16(f, 100 + i);
+		put16(f, i < tags ? 0x8100 : 0x0800);
+	}
+	put_inner_tcp4(f);
+}
+
+START_TEST(test_fast_path_link_and_tags)
+{
+	struct frame f = { .n = 0 };
+	build_eth_udp4(&f);
+	put_zeros(&f, 20);                  /* trailer padding */
+	assert_fast_path(&f, LINK_ETHERNET, f.n, DECODE_OK, true, "padded");
+	assert_fast_path(&f, LINK_ETHERNET, f.n - 1, DECODE_OK, false, "snaplen cut");
+
+	for (unsigned tags = 0; tags <= 3; tags++) {
+		struct frame t = { .n = 0 };
+		build_vlan_tags(&t, tags);
+		assert_fast_path(&t, LINK_ETHERNET, t.n, DECODE_OK, tags <= 2, "tags");
+	}
+
+	struct frame raw4 = { .n = 0 }, raw6 = { .n = 0 }, sll = { .n = 0 };
+	put_inner_tcp4(&raw4);
+	put_inner_tcp6(&raw6, V6_A);
+	assert_fast_path(&raw4, LINK_RAW, raw4.n, DECODE_OK, true, "raw v4");
+	assert_fast_path(&raw6, LINK_RAW, raw6.n, DECODE_OK, true, "raw v6");
+	assert_fast_path(&raw4, LINK_IPV4, raw4.n, DECODE_OK, true, "ipv4 link");
+	assert_fast_path(&raw6, LINK_IPV6, raw6.n, DECODE_OK, true, "ipv6 link");
+	assert_fast_path(&raw6, LINK_IPV4, raw6.n, DECODE_ERROR, false, "v6 on ipv4 link");
+	put16(&sll, 0); put16(&sll, 1); put16(&sll, 6); put_zeros(&sll, 8); put16(&sll, 0x0800);
+	put_inner_udp4(&sll);
+	assert_fast_path(&sll, LINK_LINUX_SLL, sll.n, DECODE_OK, true, "sll");
+}
+END_TEST
+
+START_TEST(test_fast_path_ip_and_transport)
+{
+	struct frame df = { .n = 0 };
+	put_eth(&df, 0x0800);
+	size_t ip = ipv4_open_opts(&df, 6, V4_A, V4_B, 0, 0x4000);
+	put_tcp(&df, 3333, 443, 0, TCP_SYN);
+	ipv4_close(&df, ip);
+	assert_fast_path(&df, LINK_ETHERNET, df.n, DECODE_OK, true, "don't fragment");
+
+	struct frame tso = { .n = 0 };
+	build_eth_tcp4_options(&tso);
+	patch16(&tso, 16, 0);
+	assert_fast_path(&tso, LINK_ETHERNET, tso.n, DECODE_OK, false, "length 0");
+
+	struct frame icmp = { .n = 0 };
+	put_eth(&icmp, 0x0800);
+	ip = ipv4_open(&icmp, 1, V4_A, V4_B);
+	put_zeros(&icmp, 8);
+	ipv4_close(&icmp, ip);
+	assert_fast_path(&icmp, LINK_ETHERNET, icmp.n, DECODE_IP_OTHER, false, "icmp");
+
+	struct frame udp_long = { .n = 0 };
+	build_eth_udp4(&udp_long);
+	patch16(&udp_long, 14 + 20 + 4, 8 + PAYLOAD_LEN + 1);
+	assert_fast_path(&udp_long, LINK_ETHERNET, udp_long.n, DECODE_ERROR, false, "udp length");
+
+	struct frame tcp_short = { .n = 0 };
+	build_eth_tcp6(&tcp_short);
+	tcp_short.b[14 + 40 + 12] = 0x40;   /* data offset 4 */
+	assert_fast_path(&tcp_short, LINK_ETHERNET, tcp_short.n, DECODE_ERROR, false,
+			 "tcp offset");
+}
+END_TEST
+
+/* UDP payloads that look like IPv6 are tried as Teredo on any port; the fast
+ * path leaves that to decode_udp_tunnel(), as decode_udp() does. */
+START_TEST(test_fast_path_udp_tunnels)
+{
+	struct frame f = { .n = 0 };
+	put_eth(&f, 0x0800);
+	size_t ip = ipv4_open(&f, 17, V4_OUT_A, V4_OUT_B);
+	size_t udp = udp_open(&f, 40000, 50000);
+	put_inner_tcp6(&f, V6_TEREDO);
+	udp_close(&f, udp);
+	ipv4_close(&f, ip);
+	struct packet p;
+	uint64_t fast = 0;
+	ck_assert_int_eq(decode_checked(&p, LINK_ETHERNET, f.b, (uint32_t)f.n, (uint32_t)f.n, 0,
+					NULL, &fast), DECODE_OK);
+	ck_assert_uint_eq(fast, 1);
+	assert_inner_tcp6(&p, V6_TEREDO);
+	assert_outer_v4(&p, TUNNEL_TEREDO, 1);
+
+	/* Not a Teredo address at either end: plain UDP. */
+	f.b[14 + 20 + 8 + 8 + 1] = 0x02;
+	fast = 0;
+	ck_assert_int_eq(decode_checked(&p, LINK_ETHERNET, f.b, (uint32_t)f.n, (uint32_t)f.n, 0,
+					NULL, &fast), DECODE_OK);
+	ck_assert_uint_eq(fast, 1);
+	ck_assert_uint_eq(p.tunnel, TUNNEL_NONE);
+	ck_assert_uint_eq(p.dport, 50000);
+
+	/* The outer tags count towards the bound on link-level steps that the
+	 * tunnelled frame's own tags meet: 2 + 30 pass, 2 + 31 do not. */
+	for (unsigned inner = 30; inner <= 31; inner++) {
+		struct frame v = { .n = 0 };
+		put_eth(&v, 0x8100);
+		put16(&v, 1); put16(&v, 0x8100);
+		put16(&v, 2); put16(&v, 0x0800);
+		ip = ipv4_open(&v, 17, V4_OUT_A, V4_OUT_B);
+		udp = udp_open(&v, 50000, 4789);
+		put8(&v, 0x08); put_zeros(&v, 7);
+		build_vlan_tags(&v, inner);
+		udp_close(&v, udp);
+		ipv4_close(&v, ip);
+		struct decode_stats st = { 0 };
+		fast = 0;
+		enum decode_result r = decode_checked(&p, LINK_ETHERNET, v.b, (uint32_t)v.n,
+						      (uint32_t)v.n, 0, &st, &fast);
+		ck_assert_uint_eq(fast, 1);
+		ck_assert_int_eq(r, inner == 30 ? DECODE_OK : DECODE_ERROR);
+		ck_assert_uint_eq(st.event[DEV_TOO_DEEP], inner == 30 ? 0 : 1);
+	}
+}
+END_TEST
+
 /* ---- hostile inputs -------------------------------------------------- */
 
 /* Whatever the decoder answers, every pointer it hands out must lie inside
@@ -1550,14 +1753,15 @@ static void assert_sane(const struct packet *p, enum decode_result r, const uint
 
 /* Decodes the first len bytes from a heap block of exactly that size. */
 static enum decode_result decode_copy(struct packet *p, int linktype, const uint8_t *src,
-				      size_t len, uint32_t wirelen, struct decode_stats *st)
+				      size_t len, uint32_t wirelen, struct decode_stats *st,
+				      uint64_t *fast)
 {
 	uint8_t *buf = malloc(len ? len : 1);
 	ck_assert_ptr_nonnull(buf);
 	if (len)
 		memcpy(buf, src, len);
-	enum decode_result r = decode_packet(p, linktype, len ? buf : NULL, (uint32_t)len,
-					     wirelen, 0, st);
+	enum decode_result r = decode_checked(p, linktype, len ? buf : NULL, (uint32_t)len,
+					      wirelen, 0, st, fast);
 	assert_sane(p, r, buf, len);
 	free(buf);
 	return r;
@@ -1570,14 +1774,18 @@ START_TEST(test_every_truncation)
 	s->build(&f);
 	struct packet p;
 	struct decode_stats st = { 0 };
-	ck_assert_msg(decode_frame(&p, s->linktype, &f, &st) == s->want, "%s", s->name);
+	uint64_t fast = 0;
+	ck_assert_msg(decode_copy(&p, s->linktype, f.b, f.n, (uint32_t)f.n, &st, &fast) == s->want,
+		      "%s", s->name);
+	ck_assert_msg(fast == s->fast, "%s: fast path %s", s->name, s->fast ? "not taken" : "taken");
 	for (size_t len = 0; len < f.n; len++) {
 		/* Without a snaplen cut, a shortened frame contradicts its own
 		 * length fields: always an error. */
-		enum decode_result r = decode_copy(&p, s->linktype, f.b, len, (uint32_t)len, &st);
+		enum decode_result r = decode_copy(&p, s->linktype, f.b, len, (uint32_t)len, &st,
+						   &fast);
 		ck_assert_msg(r == DECODE_ERROR, "%s len %zu gave %d", s->name, len, r);
 		/* Cut by snaplen: an error or a packet with the bytes there are. */
-		r = decode_copy(&p, s->linktype, f.b, len, (uint32_t)f.n, &st);
+		r = decode_copy(&p, s->linktype, f.b, len, (uint32_t)f.n, &st, &fast);
 		if (r == DECODE_OK)
 			ck_assert_uint_le(p.payload_len, len);
 	}
@@ -1599,6 +1807,7 @@ START_TEST(test_random_mutations)
 	s->build(&f);
 	uint32_t rng = 0x5eed0000u + (uint32_t)_i;
 	struct decode_stats st = { 0 };
+	uint64_t fast = 0;
 	for (int iter = 0; iter < 3000; iter++) {
 		uint8_t copy[sizeof(f.b)];
 		memcpy(copy, f.b, f.n);
@@ -1607,9 +1816,11 @@ START_TEST(test_random_mutations)
 			copy[next_random(&rng) % f.n] = (uint8_t)next_random(&rng);
 		size_t len = f.n - (next_random(&rng) % 4 == 0 ? next_random(&rng) % f.n : 0);
 		struct packet p;
-		decode_copy(&p, s->linktype, copy, len, (uint32_t)f.n, &st);
+		decode_copy(&p, s->linktype, copy, len, (uint32_t)f.n, &st, &fast);
 	}
 	ck_assert_uint_eq(st.packets, 3000);
+	fprintf(stderr, "decode differential: %s: 3000 mutated frames, %llu by the fast path\n",
+		s->name, (unsigned long long)fast);
 }
 END_TEST
 
@@ -1695,7 +1906,8 @@ static bool matches_expect(const struct corpus_expect *e, const struct packet *p
 }
 
 struct tally {
-	uint64_t frames, by_result[DECODE_ERROR + 1];
+	uint64_t frames, fast, by_result[DECODE_ERROR + 1];
+	size_t unreadable;              /* files libpcap would not open */
 };
 
 /* Small IPv4 reassembly for one capture, to check that fragments hand over
@@ -1743,7 +1955,11 @@ static void run_capture(const char *dir, const char *name, struct tally *all)
 	char path[1024], err[PCAP_ERRBUF_SIZE];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	pcap_t *pc = pcap_open_offline(path, err);
-	ck_assert_msg(pc != NULL, "%s: %s", path, err);
+	if (!pc) {
+		fprintf(stderr, "decode: %s: %s, skipped\n", path, err);
+		all->unreadable++;
+		return;
+	}
 	int linktype = pcap_datalink(pc);
 	struct decode_stats st = { 0 };
 	struct tally t = { 0 };
@@ -1754,8 +1970,9 @@ static void run_capture(const char *dir, const char *name, struct tally *all)
 	const u_char *data;
 	while (pcap_next_ex(pc, &hdr, &data) == 1) {
 		struct packet p;
-		enum decode_result r = decode_packet(&p, linktype, data, hdr->caplen, hdr->len,
-						     (uint64_t)hdr->ts.tv_sec * 1000000u, &st);
+		enum decode_result r = decode_checked(&p, linktype, data, hdr->caplen, hdr->len,
+						      (uint64_t)hdr->ts.tv_sec * 1000000u, &st,
+						      &all->fast);
 		assert_sane(&p, r, data, hdr->caplen);
 		t.frames++;
 		t.by_result[r]++;
@@ -1786,7 +2003,7 @@ static void run_capture(const char *dir, const char *name, struct tally *all)
 			ck_assert_msg(t.by_result[DECODE_ERROR] == 0, "%s: %llu errors", name,
 				      (unsigned long long)t.by_result[DECODE_ERROR]);
 	if (t.by_result[DECODE_ERROR]) {
-		fprintf(stderr, "decode corpus: %s: %llu frames, %llu errors:", name,
+		fprintf(stderr, "decode: %s: %llu frames, %llu errors:", path,
 			(unsigned long long)t.frames,
 			(unsigned long long)t.by_result[DECODE_ERROR]);
 		for (int ev = 0; ev < DEV_COUNT; ev++) {
@@ -1814,10 +2031,9 @@ static int compare_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static size_t run_corpus_dir(const char *corpus, const char *sub, struct tally *all)
+/* Every capture in dir, in name order; how many there were. */
+static size_t run_capture_dir(const char *dir, struct tally *all)
 {
-	char dir[768];
-	snprintf(dir, sizeof(dir), "%s/%s", corpus, sub);
 	DIR *d = opendir(dir);
 	if (!d)
 		return 0;
@@ -1836,24 +2052,50 @@ static size_t run_corpus_dir(const char *corpus, const char *sub, struct tally *
 	return n;
 }
 
+static void print_tally(const char *what, size_t files, const struct tally *all)
+{
+	fprintf(stderr,
+		"decode %s: %zu captures, %llu frames: ok=%llu ip_other=%llu not_ip=%llu "
+		"fragment=%llu error=%llu; all compared with the general decoder, "
+		"%llu taken by the fast path\n",
+		what, files, (unsigned long long)all->frames,
+		(unsigned long long)all->by_result[DECODE_OK],
+		(unsigned long long)all->by_result[DECODE_IP_OTHER],
+		(unsigned long long)all->by_result[DECODE_NOT_IP],
+		(unsigned long long)all->by_result[DECODE_FRAGMENT],
+		(unsigned long long)all->by_result[DECODE_ERROR],
+		(unsigned long long)all->fast);
+}
+
+/* The bundled captures (run from the top of the tree), which hold every link
+ * type and encapsulation the decoder knows, hostile frames and snaplen cuts;
+ * one of them is deliberately not a capture. */
+START_TEST(test_pcaps)
+{
+	struct tally all = { 0 };
+	size_t files = run_capture_dir("pcaps", &all);
+	print_tally("pcaps", files, &all);
+	ck_assert_uint_gt(files, 0);
+	ck_assert_uint_lt(all.unreadable, files);
+	ck_assert_uint_gt(all.fast, 0);
+}
+END_TEST
+
 START_TEST(test_corpus)
 {
 	const char *corpus = shared_corpus_dir();
 	if (!corpus)
 		return;
 	struct tally all = { 0 };
-	size_t files = run_corpus_dir(corpus, "zeek", &all);
-	files += run_corpus_dir(corpus, "ndpi", &all);
-	fprintf(stderr,
-		"decode corpus: %zu captures, %llu frames: ok=%llu ip_other=%llu not_ip=%llu "
-		"fragment=%llu error=%llu\n",
-		files, (unsigned long long)all.frames,
-		(unsigned long long)all.by_result[DECODE_OK],
-		(unsigned long long)all.by_result[DECODE_IP_OTHER],
-		(unsigned long long)all.by_result[DECODE_NOT_IP],
-		(unsigned long long)all.by_result[DECODE_FRAGMENT],
-		(unsigned long long)all.by_result[DECODE_ERROR]);
+	char dir[768];
+	snprintf(dir, sizeof(dir), "%s/zeek", corpus);
+	size_t files = run_capture_dir(dir, &all);
+	snprintf(dir, sizeof(dir), "%s/ndpi", corpus);
+	files += run_capture_dir(dir, &all);
+	print_tally("corpus", files, &all);
 	ck_assert_uint_gt(files, 0);
+	ck_assert_uint_eq(all.unreadable, 0);
+	ck_assert_uint_gt(all.fast, 0);
 	for (size_t i = 0; i < N_EXPECTS; i++)
 		ck_assert_msg(expects[i].seen, "%s: no frame %s -> %s (%u -> %u)", expects[i].file,
 			      expects[i].src, expects[i].dst, expects[i].sport, expects[i].dport);
@@ -1903,6 +2145,12 @@ static Suite *make_suite(void)
 	tcase_add_test(tun, test_tunnel_depth_bound);
 	suite_add_tcase(s, tun);
 
+	TCase *fast = tcase_create("fast path");
+	tcase_add_test(fast, test_fast_path_link_and_tags);
+	tcase_add_test(fast, test_fast_path_ip_and_transport);
+	tcase_add_test(fast, test_fast_path_udp_tunnels);
+	suite_add_tcase(s, fast);
+
 	TCase *hostile = tcase_create("hostile");
 	tcase_set_timeout(hostile, 120);
 	tcase_add_loop_test(hostile, test_every_truncation, 0, (int)N_SAMPLES);
@@ -1911,6 +2159,7 @@ static Suite *make_suite(void)
 
 	TCase *corpus = tcase_create("corpus");
 	tcase_set_timeout(corpus, 300);
+	tcase_add_test(corpus, test_pcaps);
 	tcase_add_test(corpus, test_corpus);
 	suite_add_tcase(s, corpus);
 	return s;
