@@ -594,7 +594,8 @@ static void handle_dns_message(struct engine *e, struct flow *f, const uint8_t *
 	for (unsigned i = 0; i < m->n_questions; i++) {
 		if (!m->qname[i][0])
 			continue;
-		add_dns_query(fi, m->qname[i]);
+		if (e->p.flow_records)   /* the names are for the flow record only */
+			add_dns_query(fi, m->qname[i]);
 		struct verdict v;
 		classify_dns_query(e->p.sigs, m->qname[i], &v);
 		if (v.service == SVC_NONE)

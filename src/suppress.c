@@ -4,7 +4,11 @@
  * are never deleted one by one; when the table passes three quarters full,
  * it is rebuilt keeping only entries still inside their interval (and
  * those holding a count not yet carried, until their pair alerts again or
- * the count grows stale after ten intervals). */
+ * the count grows stale after ten intervals), twice as large when what is
+ * kept would still fill it past half, up to the capacity. It starts small:
+ * a few thousand watched hosts is the common case, and every page of a
+ * table sized for the worst case is a page fault the first time an alert
+ * hashes into it. */
 #include "suppress.h"
 
 #include <stdlib.h>
@@ -18,9 +22,12 @@ struct entry {
 	bool used;
 };
 
+#define FIRST_SLOTS 1024
+
 struct suppressor {
 	struct entry *slots;
 	uint32_t mask, used;
+	uint32_t max_slots;          /* the table never grows past this */
 	uint64_t interval_usec;
 	struct suppressor_stats stats;
 };
@@ -30,15 +37,17 @@ struct suppressor *suppressor_new(uint32_t interval_secs, uint32_t capacity)
 	struct suppressor *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	uint32_t n = 64;
-	while (n < capacity && n < (1u << 26))
-		n <<= 1;
+	uint32_t max = 64;
+	while (max < capacity && max < (1u << 26))
+		max <<= 1;
+	uint32_t n = max < FIRST_SLOTS ? max : FIRST_SLOTS;
 	s->slots = calloc(n, sizeof(*s->slots));
 	if (!s->slots) {
 		free(s);
 		return NULL;
 	}
 	s->mask = n - 1;
+	s->max_slots = max;
 	s->interval_usec = (uint64_t)interval_secs * 1000000u;
 	return s;
 }
@@ -73,17 +82,25 @@ static bool still_needed(const struct suppressor *s, const struct entry *e, uint
 	return e->last_sent_usec + keep > now;
 }
 
-/* Rebuild keeping live entries only. */
+/* Rebuild keeping live entries only, in a table twice as large when they
+ * would fill more than half of the present one (and it may grow). */
 static void sweep(struct suppressor *s, uint64_t now)
 {
-	uint32_t n = s->mask + 1;
+	uint32_t old_n = s->mask + 1, live = 0;
 	struct entry *old = s->slots;
+	for (uint32_t i = 0; i < old_n; i++)
+		if (old[i].used && still_needed(s, &old[i], now))
+			live++;
+	uint32_t n = old_n;
+	if (live + 1 > n / 2 && n < s->max_slots)
+		n *= 2;
 	struct entry *fresh = calloc(n, sizeof(*fresh));
 	if (!fresh)
 		return;
 	s->slots = fresh;
+	s->mask = n - 1;
 	s->used = 0;
-	for (uint32_t i = 0; i < n; i++) {
+	for (uint32_t i = 0; i < old_n; i++) {
 		if (!old[i].used || !still_needed(s, &old[i], now))
 			continue;
 		*probe(s, &old[i].host, old[i].service) = old[i];

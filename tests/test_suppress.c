@@ -68,6 +68,30 @@ START_TEST(full_table_fails_open_and_recovers)
 }
 END_TEST
 
+/* The table starts small and grows as pairs arrive: 20,000 pairs inside
+ * their interval are all remembered (a capacity of 65,536 holds them), and
+ * the full-table fallback never triggers. */
+START_TEST(table_grows_up_to_its_capacity)
+{
+	struct suppressor *s = suppressor_new(300, 65536);
+	uint32_t carried;
+	for (uint32_t i = 0; i < 20000; i++) {
+		struct ip_addr h = host(i);
+		ck_assert(suppressor_admit(s, &h, 2, SEC + i, &carried));
+	}
+	for (uint32_t i = 0; i < 20000; i++) {
+		struct ip_addr h = host(i);
+		ck_assert_msg(!suppressor_admit(s, &h, 2, 2 * SEC, &carried), "pair %u forgotten", i);
+	}
+	struct suppressor_stats st;
+	suppressor_get_stats(s, &st);
+	ck_assert_uint_eq(st.table_full, 0);
+	ck_assert_uint_eq(st.admitted, 20000);
+	ck_assert_uint_eq(st.suppressed, 20000);
+	suppressor_free(s);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("suppress");
@@ -75,6 +99,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, repeats_are_counted_and_carried);
 	tcase_add_test(tc, zero_interval_sends_everything);
 	tcase_add_test(tc, full_table_fails_open_and_recovers);
+	tcase_add_test(tc, table_grows_up_to_its_capacity);
 	suite_add_tcase(s, tc);
 	return s;
 }
