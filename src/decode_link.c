@@ -386,12 +386,22 @@ static inline void tally_result(struct decode_stats *st, const struct packet *p,
 		st->tunnelled++;
 }
 
+/* Zero in 16-byte stores: compilers turn a memset of the whole struct into
+ * `rep stos`, whose start-up alone (some 30 cycles) was a tenth of decoding
+ * a plain frame. */
+_Static_assert(sizeof(struct packet) % 16 == 0, "struct packet: whole 16-byte pieces");
+static void packet_clear(struct packet *p)
+{
+	for (size_t i = 0; i < sizeof(*p) / 16; i++)
+		memset((char *)p + 16 * i, 0, 16);
+}
+
 /* What every frame starts with: a cleared packet holding the capture's
  * fields, and the frame counted. */
 static void start_packet(struct packet *p, int linktype, const uint8_t *data, uint32_t caplen,
 			 uint32_t wirelen, uint64_t ts_usec, struct decode_stats *st)
 {
-	memset(p, 0, sizeof(*p));
+	packet_clear(p);
 	p->data = data;
 	p->caplen = data ? caplen : 0;
 	p->wirelen = wirelen;
