@@ -33,6 +33,8 @@ BUILD   ?= build-san
 SAN_LOG  = $(CURDIR)/tests/out/sanitizer
 export ASAN_OPTIONS  = detect_leaks=1:halt_on_error=1:exitcode=86:log_path=$(SAN_LOG)/asan
 export UBSAN_OPTIONS = halt_on_error=1:print_stacktrace=1:exitcode=86:log_path=$(SAN_LOG)/ubsan
+# Leaks inside third-party libraries (see the file for each one and why).
+export LSAN_OPTIONS  = suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 $(shell mkdir -p $(SAN_LOG))
 endif
 BUILD   ?= build
