@@ -70,6 +70,20 @@ struct engine *engine_new(const struct engine_params *p);
 /* Process one captured frame. */
 void engine_packet(struct engine *e, int linktype, const uint8_t *data, uint32_t caplen,
 		   uint32_t wirelen, uint64_t ts_usec);
+/* engine_packet() in two steps, for a caller that decodes a few frames
+ * ahead (the frames must stay put until processed): engine_decode() has no
+ * effect but the decoding counters; engine_decoded() is the rest, for
+ * frames in capture order (p may be changed: IP reassembly). Between them,
+ * engine_prefetch() asks for the cache line of the flow table's bucket of
+ * a decoded frame (false: nothing to look up) and, a few frames later,
+ * engine_prefetch_flow() for the flow it holds: no effect on any result. */
+enum decode_result engine_decode(struct engine *e, struct packet *p, int linktype,
+				 const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+				 uint64_t ts_usec);
+void engine_decoded(struct engine *e, struct packet *p, enum decode_result dr);
+bool engine_prefetch(const struct engine *e, const struct packet *p, enum decode_result dr,
+		     uint32_t *hash);
+void engine_prefetch_flow(const struct engine *e, uint32_t hash);
 /* End every flow (shutdown) and write what they owe. */
 void engine_finish(struct engine *e);
 void engine_free(struct engine *e);

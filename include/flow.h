@@ -119,6 +119,15 @@ struct flow *flow_lookup(struct flow_table *t, const struct ip_addr *src, const 
 			 uint16_t sport, uint16_t dport, uint8_t proto, uint8_t tcp_flags,
 			 uint64_t now_usec, enum flow_dir *dir, bool *created);
 
+/* Warming the caches for a lookup a few packets ahead (no effect on any
+ * result): flow_prefetch_bucket() asks for the tuple's bucket and returns
+ * the hash; some packets later, with the bucket in cache,
+ * flow_prefetch_flow() asks for the first flow of its chain. */
+uint32_t flow_prefetch_bucket(const struct flow_table *t, const struct ip_addr *src,
+			      const struct ip_addr *dst, uint16_t sport, uint16_t dport,
+			      uint8_t proto);
+void flow_prefetch_flow(const struct flow_table *t, uint32_t hash);
+
 /* Move a TCP flow to the closed list (FIN both ways or RST). */
 void flow_mark_closed(struct flow_table *t, struct flow *f, enum flow_end_reason why);
 /* End a flow now (e.g. a new SYN reuses a closed tuple). */

@@ -10,10 +10,19 @@
  * Lookups only read (an expired entry stays until its slot is reused or
  * its address answered again), so the only order that matters between
  * workers is that of inserts against lookups; src/workers.c keeps that
- * order for capture files. The mutex makes each call atomic. */
+ * order for capture files. The mutex makes each call atomic.
+ *
+ * Most lookups are for addresses no Apple answer named (every flow decided
+ * without a name asks). A bitmap of the addresses ever inserted (one bit
+ * each, set under the lock, never cleared) answers those without the lock
+ * or the bucket array, which a lookup otherwise finds cold: a clear bit
+ * means the address was never inserted. A set bit may be another
+ * address's; the table decides. Bits are set before the inserting call
+ * returns, so a lookup ordered after an insert (src/workers.c) sees them. */
 #include "dns_cache.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +40,9 @@ struct cache_entry {
 
 struct dns_cache {
 	pthread_mutex_t lock;
+	_Atomic uint64_t *seen;      /* bitmap of addresses ever inserted */
+	uint32_t seen_mask;          /* bits - 1 */
+	_Atomic uint64_t filtered;   /* misses answered by the bitmap (outside the lock) */
 	struct cache_entry *entries;
 	uint32_t *buckets;
 	uint32_t capacity, bucket_mask, next_slot;
@@ -52,7 +64,14 @@ struct dns_cache *dns_cache_new(uint32_t capacity, uint32_t min_ttl, uint32_t ma
 	 * start-up time spent clearing megabytes the run may never touch. */
 	c->entries = calloc((size_t)capacity + 1, sizeof(*c->entries));
 	c->buckets = calloc(nb, sizeof(*c->buckets));
-	if (!c->entries || !c->buckets) {
+	/* Eight bits per entry, at least 64 Ki: sparse while the cache holds
+	 * few addresses, which is when it helps. */
+	uint32_t bits = 65536;
+	while (bits < capacity * 8u && bits < (1u << 27))
+		bits <<= 1;
+	c->seen = calloc(bits / 64, sizeof(*c->seen));
+	c->seen_mask = bits - 1;
+	if (!c->entries || !c->buckets || !c->seen) {
 		dns_cache_free(c);
 		return NULL;
 	}
@@ -74,7 +93,13 @@ void dns_cache_free(struct dns_cache *c)
 		pthread_mutex_destroy(&c->lock);
 	free(c->entries);
 	free(c->buckets);
+	free((void *)c->seen);
 	free(c);
+}
+
+static uint32_t seen_bit(const struct dns_cache *c, const struct ip_addr *a)
+{
+	return addr_hash(a, 0x9747b28cu) & c->seen_mask;
 }
 
 static uint32_t bucket_of(const struct dns_cache *c, const struct ip_addr *a)
@@ -139,6 +164,8 @@ void dns_cache_insert(struct dns_cache *c, const struct ip_addr *a, const char *
 	e->addr = *a;
 	fill_entry(e, name, service, now_usec + life);
 	e->used = true;
+	uint32_t bit = seen_bit(c, a);
+	atomic_fetch_or_explicit(&c->seen[bit / 64], 1ull << (bit % 64), memory_order_relaxed);
 	uint32_t b = bucket_of(c, a);
 	e->next = c->buckets[b];
 	c->buckets[b] = idx;
@@ -150,6 +177,11 @@ void dns_cache_insert(struct dns_cache *c, const struct ip_addr *a, const char *
 bool dns_cache_lookup(struct dns_cache *c, const struct ip_addr *a, uint64_t now_usec,
 		      struct dns_cache_hit *hit)
 {
+	uint32_t bit = seen_bit(c, a);
+	if (!(atomic_load_explicit(&c->seen[bit / 64], memory_order_relaxed) & (1ull << (bit % 64)))) {
+		atomic_fetch_add_explicit(&c->filtered, 1, memory_order_relaxed);
+		return false;
+	}
 	bool found = false;
 	pthread_mutex_lock(&c->lock);
 	uint32_t idx = find_entry(c, a);
@@ -182,4 +214,5 @@ void dns_cache_get_stats(struct dns_cache *c, struct dns_cache_stats *s)
 	pthread_mutex_lock(&c->lock);
 	*s = c->stats;
 	pthread_mutex_unlock(&c->lock);
+	s->misses += atomic_load_explicit(&c->filtered, memory_order_relaxed);
 }

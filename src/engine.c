@@ -944,51 +944,76 @@ static enum decode_result reassemble(struct engine *e, struct packet *p)
 void engine_packet(struct engine *e, int linktype, const uint8_t *data, uint32_t caplen,
 		   uint32_t wirelen, uint64_t ts_usec)
 {
+	struct packet p;
+	enum decode_result dr = engine_decode(e, &p, linktype, data, caplen, wirelen, ts_usec);
+	engine_decoded(e, &p, dr);
+}
+
+enum decode_result engine_decode(struct engine *e, struct packet *p, int linktype,
+				 const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+				 uint64_t ts_usec)
+{
+	return decode_packet(p, linktype, data, caplen, wirelen, ts_usec, &e->stats.decode);
+}
+
+bool engine_prefetch(const struct engine *e, const struct packet *p, enum decode_result dr,
+		     uint32_t *hash)
+{
+	if (dr != DECODE_OK || (p->l4proto != IPPROTO_TCP && p->l4proto != IPPROTO_UDP))
+		return false;
+	*hash = flow_prefetch_bucket(e->flows, &p->src, &p->dst, p->sport, p->dport, p->l4proto);
+	return true;
+}
+
+void engine_prefetch_flow(const struct engine *e, uint32_t hash)
+{
+	flow_prefetch_flow(e->flows, hash);
+}
+
+void engine_decoded(struct engine *e, struct packet *p, enum decode_result dr)
+{
 	uint64_t gen = ruleset_generation();
 	if (gen != e->rs_gen)
 		take_ruleset(e, gen);
 	e->stats.packets++;
-	e->stats.bytes += wirelen;
-	uint64_t sec = ts_usec / 1000000u;
+	e->stats.bytes += p->wirelen;
+	uint64_t sec = p->ts_usec / 1000000u;
 	if (sec > e->last_expire_sec && !e->p.external_expiry) {
 		e->last_expire_sec = sec;
-		flow_expire(e->flows, ts_usec);
+		flow_expire(e->flows, p->ts_usec);
 	}
 
-	struct packet p;
-	enum decode_result dr = decode_packet(&p, linktype, data, caplen, wirelen, ts_usec,
-					      &e->stats.decode);
 	if (dr == DECODE_FRAGMENT)
-		dr = reassemble(e, &p);
+		dr = reassemble(e, p);
 	if (dr != DECODE_OK)
 		return;
-	if (p.l4proto != IPPROTO_TCP && p.l4proto != IPPROTO_UDP)
+	if (p->l4proto != IPPROTO_TCP && p->l4proto != IPPROTO_UDP)
 		return;
 
 	enum flow_dir dir;
-	struct flow *f = find_flow(e, &p, &dir);
+	struct flow *f = find_flow(e, p, &dir);
 	if (!f)
 		return;
 	f->pkts[dir]++;
-	f->bytes[dir] += p.l3_len;
-	if (p.l4proto == IPPROTO_TCP && dir == DIR_TOSERVER && (p.tcp_flags & TCP_SYN) &&
+	f->bytes[dir] += p->l3_len;
+	if (p->l4proto == IPPROTO_TCP && dir == DIR_TOSERVER && (p->tcp_flags & TCP_SYN) &&
 	    !(f->flags & FLOW_F_CLI_SEQ)) {
-		f->cli_seq = p.tcp_seq + 1;
+		f->cli_seq = p->tcp_seq + 1;
 		f->flags |= FLOW_F_CLI_SEQ;
 	}
 
 	if ((f->flags & (FLOW_F_DECIDED | FLOW_F_KEEP_INSPECTING)) == FLOW_F_DECIDED) {
 		e->stats.fast_path_pkts++;
-	} else if (p.payload_len > 0) {
+	} else if (p->payload_len > 0) {
 		if (f->payload_pkts < UINT8_MAX)
 			f->payload_pkts++;
-		if (p.l4proto == IPPROTO_TCP)
-			inspect_tcp(e, f, &p, dir);
+		if (p->l4proto == IPPROTO_TCP)
+			inspect_tcp(e, f, p, dir);
 		else
-			inspect_udp(e, f, &p, dir);
+			inspect_udp(e, f, p, dir);
 		if (!(f->flags & (FLOW_F_DECIDED | FLOW_F_KEEP_INSPECTING)) &&
 		    f->payload_pkts >= e->p.config->inspect_packets)
-			decide(e, f, p.ts_usec);
+			decide(e, f, p->ts_usec);
 		/* Decided, and no flow record will want its names: what it
 		 * learned is not needed any more (memory per flow). */
 		if (f->info && !e->p.flow_records &&
@@ -998,6 +1023,6 @@ void engine_packet(struct engine *e, int linktype, const uint8_t *data, uint32_t
 			f->info = NULL;
 		}
 	}
-	if (p.l4proto == IPPROTO_TCP)
-		track_tcp_state(e, f, &p, dir);
+	if (p->l4proto == IPPROTO_TCP)
+		track_tcp_state(e, f, p, dir);
 }

@@ -296,6 +296,22 @@ struct flow *flow_lookup(struct flow_table *t, const struct ip_addr *src, const 
 	return f;
 }
 
+uint32_t flow_prefetch_bucket(const struct flow_table *t, const struct ip_addr *src,
+			      const struct ip_addr *dst, uint16_t sport, uint16_t dport,
+			      uint8_t proto)
+{
+	uint32_t h = tuple_hash(t, src, sport, dst, dport, proto);
+	__builtin_prefetch(&t->buckets[h & t->mask]);
+	return h;
+}
+
+void flow_prefetch_flow(const struct flow_table *t, uint32_t hash)
+{
+	const struct flow *f = t->buckets[hash & t->mask];
+	if (f)
+		__builtin_prefetch(f);
+}
+
 void flow_mark_closed(struct flow_table *t, struct flow *f, enum flow_end_reason why)
 {
 	f->end_reason = (uint8_t)why;
@@ -312,6 +328,12 @@ size_t flow_expire(struct flow_table *t, uint64_t now_usec)
 		uint64_t to = t->timeout_usec[l];
 		struct flow *f;
 		while ((f = t->tail[l]) && f->last_usec + to <= now_usec) {
+			/* The next one out has not been touched for a timeout:
+			 * ask for it while this one goes. */
+			if (f->prev) {
+				__builtin_prefetch(f->prev);
+				__builtin_prefetch((const char *)f->prev + 64);
+			}
 			flow_remove(t, f, FLOW_END_TIMEOUT);
 			n++;
 		}

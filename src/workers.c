@@ -76,6 +76,9 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "decode.h"
 #include "slab.h"
@@ -87,9 +90,8 @@
 #define SPIN_NS 200000               /* spinning before sleeping on a futex */
 #define READ_COST 0.8
 #define DNS_GRACE_MS 250             /* live: look again in the DNS cache (engine_tick) */
-#ifndef PIPE_AHEAD
-#define PIPE_AHEAD 16
-#endif
+#define PIPE_AHEAD 16                /* one worker, reading thread: frame bytes fetched ahead */
+#define DECODE_AHEAD 8               /* and frames decoded ahead (a power of two) */
 #define PREFETCH_AHEAD 4             /* frames whose headers are fetched ahead */                /* reading a frame / processing it, for the reader's share */
 
 /* A number that only grows, which other threads can sleep on until it
@@ -104,9 +106,10 @@ struct mark {
 };
 
 struct frame {
-	uint32_t off, caplen, wirelen;
-	uint64_t ts_usec;
+	uint32_t off, caplen, wirelen, pad;
+	uint64_t ts_usec, pad2;      /* 32 bytes: streamed in two 16-byte stores (copy_to_ring) */
 };
+_Static_assert(sizeof(struct frame) == 32, "struct frame: two 16-byte stores");
 
 /* A frame that may carry a DNS answer (see reader_packet). */
 struct answer_frame {
@@ -402,7 +405,7 @@ static bool make_blocks(struct workers *w, char *err, size_t errlen)
 	for (int k = 0; k < RING_BLOCKS; k++) {
 		struct block *b = &w->blocks[k];
 		b->buf = w->ring_bytes + (size_t)k * BLOCK_BYTES;
-		b->frames = malloc(BLOCK_PKTS * sizeof(*b->frames));
+		b->frames = aligned_alloc(64, BLOCK_PKTS * sizeof(*b->frames));
 		b->mine = malloc((size_t)w->n * BLOCK_PKTS * sizeof(*b->mine));
 		b->answers = malloc(BLOCK_PKTS * sizeof(*b->answers));
 		if (!b->buf || !b->frames || !b->mine || !b->answers) {
@@ -567,34 +570,99 @@ static void finish_reading(struct workers *w);
 
 /* ---- one worker on a file, the reader in a thread of its own ----------------------------- */
 
-/* The engine's side: every frame of every block, in order. */
+/* A frame decoded ahead of its turn. */
+struct ahead {
+	struct packet p;
+	enum decode_result dr;
+	bool lookup;                 /* hash is set: the frame has a flow to find */
+	uint32_t hash;
+};
+
+/* The frames of one block, in order. Each is decoded DECODE_AHEAD frames
+ * before the engine takes it (decoding has no state), which leaves time to
+ * bring in what its flow lookup will read: the bucket is asked for at
+ * decoding, the flow at half way. A lookup otherwise waits on memory for
+ * both: the flow table does not fit the caches. The frame bytes were
+ * written on the reader's core and are asked for further ahead still. */
+static void pipe_block(struct engine *e, const struct block *b, struct ahead *ring)
+{
+	uint32_t n = b->n;
+	for (uint32_t i = 0; i < n + DECODE_AHEAD; i++) {
+		if (i + PIPE_AHEAD < n) {
+			const struct frame *far = &b->frames[i + PIPE_AHEAD];
+			const uint8_t *bytes = b->buf + far->off;
+			__builtin_prefetch(bytes);
+			__builtin_prefetch(bytes + 64);
+			if (far->caplen > 128)
+				__builtin_prefetch(bytes + 128);
+		}
+		if (i < n) {
+			const struct frame *fr = &b->frames[i];
+			struct ahead *a = &ring[i % DECODE_AHEAD];
+			a->dr = engine_decode(e, &a->p, b->linktype, b->buf + fr->off, fr->caplen,
+					      fr->wirelen, fr->ts_usec);
+			a->lookup = engine_prefetch(e, &a->p, a->dr, &a->hash);
+		}
+		uint32_t half = i - DECODE_AHEAD / 2;
+		if (i >= DECODE_AHEAD / 2 && half < n && ring[half % DECODE_AHEAD].lookup)
+			engine_prefetch_flow(e, ring[half % DECODE_AHEAD].hash);
+		if (i >= DECODE_AHEAD - 1 && i - (DECODE_AHEAD - 1) < n) {
+			struct ahead *a = &ring[(i - (DECODE_AHEAD - 1)) % DECODE_AHEAD];
+			engine_decoded(e, &a->p, a->dr);
+		}
+	}
+}
+
+/* The engine's side: every block, in order. */
 static void *pipe_worker(void *arg)
 {
 	struct worker *wk = arg;
 	struct workers *w = wk->w;
 	struct lane *lane = &w->lanes[0];
+	struct ahead ring[DECODE_AHEAD];
 	for (uint64_t k = 0;; k++) {
 		mark_wait(&w->available, k + 1);
 		if (mark_get(&w->available) == UINT64_MAX &&
 		    k >= atomic_load_explicit(&w->final_blocks, memory_order_acquire))
 			return NULL;
 		const struct block *b = &w->blocks[k % RING_BLOCKS];
-		for (uint32_t i = 0; i < b->n; i++) {
-			const struct frame *fr = &b->frames[i];
-			if (i + PIPE_AHEAD < b->n) {
-				const struct frame *ahead = &b->frames[i + PIPE_AHEAD];
-				const uint8_t *next = b->buf + ahead->off;
-				__builtin_prefetch(next);
-				__builtin_prefetch(next + 64);
-				if (ahead->caplen > 128)
-					__builtin_prefetch(next + 128);
-			}
-			engine_packet(wk->engine, b->linktype, b->buf + fr->off, fr->caplen,
-				      fr->wirelen, fr->ts_usec);
-		}
+		pipe_block(wk->engine, b, ring);
 		wk->packets += b->n;
 		mark_set(&lane->progress, k + 1);
 	}
+}
+
+/* A frame into the ring (dst 64-byte aligned, room rounded up to 64). With
+ * stores that go around the cache: the worker reads the frame on another
+ * core, and a line fetched from memory arrives sooner than one taken from
+ * the other core's cache (measured on two vCPUs whose caches are far
+ * apart: a line handed from core to core costs about half a microsecond).
+ * The reader fences before it publishes a block (pipe_publish). */
+static void copy_to_ring(uint8_t *dst, const uint8_t *src, uint32_t len)
+{
+#if defined(__x86_64__)
+	__m128i *d = (__m128i *)(void *)dst;
+	uint32_t i = 0;
+	for (; i + 16 <= len; i += 16)
+		_mm_stream_si128(d++, _mm_loadu_si128((const __m128i *)(const void *)(src + i)));
+	if (i < len) {
+		uint8_t tail[16] = { 0 };
+		memcpy(tail, src + i, len - i);
+		_mm_stream_si128(d, _mm_loadu_si128((const __m128i *)(const void *)tail));
+	}
+#else
+	memcpy(dst, src, len);
+#endif
+}
+
+static void pipe_publish(struct workers *w)
+{
+#if defined(__x86_64__)
+	_mm_sfence();   /* the ring's streamed bytes before the block is handed over */
+#endif
+	w->published++;
+	mark_set(&w->available, w->published);
+	w->cur = NULL;
 }
 
 /* The reader's side: copy the frame into the block being filled; a full
@@ -608,9 +676,8 @@ static void pipe_packet(void *ctx, int linktype, const uint8_t *data, uint32_t c
 		caplen = BLOCK_BYTES;
 	struct block *b = w->cur;
 	if (b && (b->n == BLOCK_PKTS || b->used + caplen > BLOCK_BYTES || b->linktype != linktype)) {
-		w->published++;
-		mark_set(&w->available, w->published);
-		b = w->cur = NULL;
+		pipe_publish(w);
+		b = NULL;
 	}
 	if (!b) {
 		if (w->published >= RING_BLOCKS &&
@@ -621,12 +688,9 @@ static void pipe_packet(void *ctx, int linktype, const uint8_t *data, uint32_t c
 		b->n = 0;
 		b->linktype = linktype;
 	}
-	struct frame *fr = &b->frames[b->n++];
-	fr->off = b->used;
-	fr->caplen = caplen;
-	fr->wirelen = wirelen;
-	fr->ts_usec = ts_usec;
-	memcpy(b->buf + b->used, data, caplen);
+	struct frame fr = { .off = b->used, .caplen = caplen, .wirelen = wirelen, .ts_usec = ts_usec };
+	copy_to_ring((uint8_t *)&b->frames[b->n++], (const uint8_t *)&fr, sizeof(fr));
+	copy_to_ring(b->buf + b->used, data, caplen);
 	b->used += (caplen + 63u) & ~63u;
 	if (b->used > BLOCK_BYTES)
 		b->used = BLOCK_BYTES;
@@ -642,10 +706,8 @@ static bool run_pipelined(struct workers *w, char *err, size_t errlen)
 		return false;
 	}
 	bool ok = capture_run(w->reader, pipe_packet, w, err, errlen);
-	if (w->cur) {
-		w->published++;
-		w->cur = NULL;
-	}
+	if (w->cur)
+		pipe_publish(w);
 	atomic_store_explicit(&w->final_blocks, w->published, memory_order_release);
 	mark_set(&w->available, UINT64_MAX);
 	join_threads(w);

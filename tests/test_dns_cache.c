@@ -151,6 +151,36 @@ static void *hammer_cache(void *arg)
 	return NULL;
 }
 
+/* The bitmap in front of the table answers for addresses never inserted,
+ * and only for those: with 200,000 addresses through a cache of 64 (every
+ * bit set long before the end), each one is found right after its insert,
+ * and addresses never inserted are misses, counted. */
+START_TEST(never_inserted_addresses_miss_inserted_ones_hit)
+{
+	struct dns_cache *c = dns_cache_new(64, 60, 3600);
+	struct dns_cache_hit hit;
+	for (uint32_t i = 0; i < 200000; i++) {
+		struct ip_addr a = addr_n(i);
+		dns_cache_insert(c, &a, "gateway.icloud.com", SVC_ICLOUD, 300, SEC);
+		ck_assert_msg(dns_cache_lookup(c, &a, 2 * SEC, &hit), "address %u not found", i);
+	}
+	struct dns_cache *fresh = dns_cache_new(65536, 60, 3600);
+	struct ip_addr one = addr_n(7);
+	dns_cache_insert(fresh, &one, "gateway.icloud.com", SVC_ICLOUD, 300, SEC);
+	for (uint32_t i = 1000; i < 11000; i++) {
+		struct ip_addr a = addr_n(i);
+		ck_assert(!dns_cache_lookup(fresh, &a, 2 * SEC, &hit));
+	}
+	ck_assert(dns_cache_lookup(fresh, &one, 2 * SEC, &hit));
+	struct dns_cache_stats st;
+	dns_cache_get_stats(fresh, &st);
+	ck_assert_uint_eq(st.misses, 10000);
+	ck_assert_uint_eq(st.hits, 1);
+	dns_cache_free(fresh);
+	dns_cache_free(c);
+}
+END_TEST
+
 START_TEST(threads_share_it_safely)
 {
 	struct dns_cache *c = dns_cache_new(1024, 60, 3600);
@@ -184,6 +214,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, long_names_are_cut_not_overflowed);
 	tcase_add_test(tc, lookups_only_read);
 	tcase_add_test(tc, threads_share_it_safely);
+	tcase_add_test(tc, never_inserted_addresses_miss_inserted_ones_hit);
 	suite_add_tcase(s, tc);
 	return s;
 }
