@@ -64,11 +64,10 @@ struct dns_cache *dns_cache_new(uint32_t capacity, uint32_t min_ttl, uint32_t ma
 	 * start-up time spent clearing megabytes the run may never touch. */
 	c->entries = calloc((size_t)capacity + 1, sizeof(*c->entries));
 	c->buckets = calloc(nb, sizeof(*c->buckets));
-	/* Eight bits per entry, at least 64 Ki: sparse while the cache holds
-	 * few addresses, which is when it helps. */
+	/* 64 Ki bits (8 KiB, stays in the cache): sparse while the cache holds
+	 * up to a few thousand addresses, the common case and when it helps;
+	 * with more it answers less often, and the table decides. */
 	uint32_t bits = 65536;
-	while (bits < capacity * 8u && bits < (1u << 27))
-		bits <<= 1;
 	c->seen = calloc(bits / 64, sizeof(*c->seen));
 	c->seen_mask = bits - 1;
 	if (!c->entries || !c->buckets || !c->seen) {
