@@ -39,6 +39,7 @@
  * ClientHello on the same flow is read again. */
 #include "quic.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -222,10 +223,25 @@ static void stream_insert(struct quic_state *st, enum msg_kind msg, uint64_t off
 	if (len > QUIC_CRYPTO_WINDOW - off)
 		len = (size_t)(QUIC_CRYPTO_WINDOW - off);
 	memcpy(st->buf + off, data, len);
-	for (uint32_t i = (uint32_t)off; i < off + len; i++)
+	/* Bits one by one up to a byte boundary, whole bytes, the rest one by
+	 * one; the contiguous prefix likewise skips whole bytes of the map. */
+	uint32_t i = (uint32_t)off, end = (uint32_t)(off + len);
+	for (; i < end && (i & 7); i++)
 		st->have[i >> 3] |= (uint8_t)(1u << (i & 7));
-	while (st->prefix < QUIC_CRYPTO_WINDOW && have_byte(st, st->prefix))
-		st->prefix++;
+	if (end - i >= 8) {
+		memset(st->have + (i >> 3), 0xff, (end - i) >> 3);
+		i += (end - i) & ~7u;
+	}
+	for (; i < end; i++)
+		st->have[i >> 3] |= (uint8_t)(1u << (i & 7));
+	while (st->prefix < QUIC_CRYPTO_WINDOW) {
+		if (!(st->prefix & 7) && st->have[st->prefix >> 3] == 0xff)
+			st->prefix += 8;
+		else if (have_byte(st, st->prefix))
+			st->prefix++;
+		else
+			break;
+	}
 }
 
 /* ---- gQUIC CHLO ---- */
@@ -756,7 +772,12 @@ size_t quic_state_size(void)
 
 struct quic_state *quic_state_new_from(struct slab *pool)
 {
-	return slab_zalloc(pool);
+	/* All but the 16 KB of stream bytes, which are only read where they
+	 * were written (below the contiguous prefix). */
+	struct quic_state *st = slab_alloc(pool);
+	if (st)
+		memset(st, 0, offsetof(struct quic_state, buf));
+	return st;
 }
 
 void quic_state_free_to(struct slab *pool, struct quic_state *st)

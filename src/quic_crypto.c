@@ -9,9 +9,13 @@
  *    and the salts Google and Facebook shipped in Q050/T050/T051 and mvfst
  *    (mvfst 0xfaceb001 is draft-22 based, 0xfaceb002/0xfaceb00e draft-27).
  *  - HKDF-Extract and HKDF-Expand-Label (RFC 8446 7.1, "tls13 " prefix, empty
- *    context) are RFC 5869 over libcrypto's HMAC-SHA256 (EVP_MAC); every
- *    output is at most one hash long, so Expand is the single block T(1). Only the client direction is
- *    derived: a passive reader needs the ClientHello, nothing the server sends.
+ *    context) are RFC 5869 over HMAC-SHA256 (RFC 2104) on libcrypto's SHA-256,
+ *    one digest context for the five HMACs of a derivation: EVP_MAC cost a
+ *    context copy and its allocations per HMAC, several times the hashing
+ *    (keys here are at most 32 bytes, so they are padded, never hashed).
+ *    Every output is at most one hash long, so Expand is the single block
+ *    T(1). Only the client direction is derived: a passive reader needs the
+ *    ClientHello, nothing the server sends.
  *  - AEAD_AES_128_GCM is opened with the associated data fed in pieces, so the
  *    caller never copies a header to unmask it.
  *  - Every function is reentrant: EVP contexts live for one call. The
@@ -26,10 +30,8 @@
 #include <pthread.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 
 #define QUIC_SALT_LEN 20
 
@@ -119,63 +121,66 @@ bool quic_crypto_known_version(uint32_t version)
 /* Fetched once (pthread_once) and never freed: read-only afterwards, so
  * every thread may use them. NULL if libcrypto lacks one. */
 static pthread_once_t algos_once = PTHREAD_ONCE_INIT;
-static EVP_MAC_CTX *hmac_sha256;     /* HMAC with SHA-256 set, no key: duplicated per use */
+static EVP_MD *sha256;
 static EVP_CIPHER *aes_128_ecb, *aes_128_gcm;
 
 static void fetch_algos(void)
 {
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	if (mac) {
-		hmac_sha256 = EVP_MAC_CTX_new(mac);
-		EVP_MAC_free(mac);   /* the context holds its own reference */
-		char digest[] = "SHA256";
-		OSSL_PARAM params[] = {
-			OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-			OSSL_PARAM_construct_end(),
-		};
-		if (hmac_sha256 && EVP_MAC_CTX_set_params(hmac_sha256, params) <= 0) {
-			EVP_MAC_CTX_free(hmac_sha256);
-			hmac_sha256 = NULL;
-		}
-	}
+	sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
 	aes_128_ecb = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
 	aes_128_gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
 }
 
-/* HMAC-SHA256(key, a || b) into out (QUIC_SECRET_LEN bytes). */
-static bool hmac_run(const uint8_t *key, size_t key_len, const uint8_t *a, size_t a_len,
-		     const uint8_t *b, size_t b_len, uint8_t out[QUIC_SECRET_LEN])
-{
-	EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(hmac_sha256);
-	size_t n = 0;
-	bool ok;
+enum { SHA256_BLOCK = 64 };
 
-	if (!ctx)
-		return false;
-	ok = EVP_MAC_init(ctx, key, key_len, NULL) > 0 &&
-	     (a_len == 0 || EVP_MAC_update(ctx, a, a_len) > 0) &&
-	     (b_len == 0 || EVP_MAC_update(ctx, b, b_len) > 0) &&
-	     EVP_MAC_final(ctx, out, &n, QUIC_SECRET_LEN) > 0 && n == QUIC_SECRET_LEN;
-	EVP_MAC_CTX_free(ctx);
+/* One SHA-256 of x || y || z (empty parts skipped) into out. */
+static bool sha256_of(EVP_MD_CTX *md, const uint8_t *x, size_t x_len, const uint8_t *y,
+		      size_t y_len, const uint8_t *z, size_t z_len, uint8_t out[QUIC_SECRET_LEN])
+{
+	unsigned n = 0;
+	return EVP_DigestInit_ex2(md, sha256, NULL) > 0 &&
+	       (x_len == 0 || EVP_DigestUpdate(md, x, x_len) > 0) &&
+	       (y_len == 0 || EVP_DigestUpdate(md, y, y_len) > 0) &&
+	       (z_len == 0 || EVP_DigestUpdate(md, z, z_len) > 0) &&
+	       EVP_DigestFinal_ex(md, out, &n) > 0 && n == QUIC_SECRET_LEN;
+}
+
+/* HMAC-SHA256(key, a || b) into out (QUIC_SECRET_LEN bytes), RFC 2104:
+ * H((K ^ opad) || H((K ^ ipad) || a || b)), K the key padded to a block. */
+static bool hmac_run(EVP_MD_CTX *md, const uint8_t *key, size_t key_len, const uint8_t *a,
+		     size_t a_len, const uint8_t *b, size_t b_len, uint8_t out[QUIC_SECRET_LEN])
+{
+	uint8_t pad[SHA256_BLOCK], inner[QUIC_SECRET_LEN];
+	if (key_len > sizeof(pad))
+		return false;   /* never here: salts are 20 bytes, secrets 32 */
+	memset(pad, 0x36, sizeof(pad));
+	for (size_t i = 0; i < key_len; i++)
+		pad[i] ^= key[i];
+	bool ok = sha256_of(md, pad, sizeof(pad), a, a_len, b, b_len, inner);
+	for (size_t i = 0; i < sizeof(pad); i++)
+		pad[i] ^= 0x36 ^ 0x5c;
+	ok = ok && sha256_of(md, pad, sizeof(pad), inner, sizeof(inner), NULL, 0, out);
+	OPENSSL_cleanse(pad, sizeof(pad));
+	OPENSSL_cleanse(inner, sizeof(inner));
 	return ok;
 }
 
 /* HKDF-Extract(salt, ikm) of RFC 5869 2.2. */
-static bool hkdf_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, size_t ikm_len,
-			 uint8_t prk[QUIC_SECRET_LEN])
+static bool hkdf_extract(EVP_MD_CTX *md, const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
+			 size_t ikm_len, uint8_t prk[QUIC_SECRET_LEN])
 {
-	return hmac_run(salt, salt_len, ikm, ikm_len, NULL, 0, prk);
+	return hmac_run(md, salt, salt_len, ikm, ikm_len, NULL, 0, prk);
 }
 
 /* HKDF-Expand(prk, info, out_len) of RFC 5869 2.3 for out_len up to one
  * hash length (every QUIC Initial secret, key, IV and HP key): T(1) only. */
-static bool hkdf_expand(const uint8_t prk[QUIC_SECRET_LEN], const uint8_t *info, size_t info_len,
-			uint8_t *out, size_t out_len)
+static bool hkdf_expand(EVP_MD_CTX *md, const uint8_t prk[QUIC_SECRET_LEN], const uint8_t *info,
+			size_t info_len, uint8_t *out, size_t out_len)
 {
 	static const uint8_t one = 0x01;
 	uint8_t t[QUIC_SECRET_LEN];
 
-	if (out_len > sizeof(t) || !hmac_run(prk, QUIC_SECRET_LEN, info, info_len, &one, 1, t))
+	if (out_len > sizeof(t) || !hmac_run(md, prk, QUIC_SECRET_LEN, info, info_len, &one, 1, t))
 		return false;
 	memcpy(out, t, out_len);
 	OPENSSL_cleanse(t, sizeof(t));
@@ -183,7 +188,7 @@ static bool hkdf_expand(const uint8_t prk[QUIC_SECRET_LEN], const uint8_t *info,
 }
 
 /* HKDF-Expand-Label(secret, label, "", out_len) of RFC 8446 7.1. */
-static bool expand_label(const uint8_t secret[QUIC_SECRET_LEN], const char *label,
+static bool expand_label(EVP_MD_CTX *md, const uint8_t secret[QUIC_SECRET_LEN], const char *label,
 			 uint8_t *out, size_t out_len)
 {
 	static const char prefix[] = "tls13 ";
@@ -202,7 +207,7 @@ static bool expand_label(const uint8_t secret[QUIC_SECRET_LEN], const char *labe
 	memcpy(info + n, label, llen);
 	n += llen;
 	info[n++] = 0;          /* empty context */
-	return hkdf_expand(secret, info, n, out, out_len);
+	return hkdf_expand(md, secret, info, n, out, out_len);
 }
 
 bool quic_derive_client_keys(uint32_t version, const uint8_t *dcid, size_t dcid_len,
@@ -218,16 +223,20 @@ bool quic_derive_client_keys(uint32_t version, const uint8_t *dcid, size_t dcid_
 	if (sid == SALT_NONE || dcid_len == 0 || dcid_len > QUIC_CID_MAX)
 		return false;
 	pthread_once(&algos_once, fetch_algos);
-	if (!hmac_sha256)
+	if (!sha256)
 		return false;
-	ok = hkdf_extract(salts[sid], QUIC_SALT_LEN, dcid, dcid_len, initial) &&
-	     expand_label(initial, "client in", client, sizeof(client)) &&
-	     expand_label(client, v2 ? "quicv2 key" : "quic key", keys->key,
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (!md)
+		return false;
+	ok = hkdf_extract(md, salts[sid], QUIC_SALT_LEN, dcid, dcid_len, initial) &&
+	     expand_label(md, initial, "client in", client, sizeof(client)) &&
+	     expand_label(md, client, v2 ? "quicv2 key" : "quic key", keys->key,
 			  sizeof(keys->key)) &&
-	     expand_label(client, v2 ? "quicv2 iv" : "quic iv", keys->iv,
+	     expand_label(md, client, v2 ? "quicv2 iv" : "quic iv", keys->iv,
 			  sizeof(keys->iv)) &&
-	     expand_label(client, v2 ? "quicv2 hp" : "quic hp", keys->hp,
+	     expand_label(md, client, v2 ? "quicv2 hp" : "quic hp", keys->hp,
 			  sizeof(keys->hp));
+	EVP_MD_CTX_free(md);
 	if (ok && secret_out)
 		memcpy(secret_out, client, sizeof(client));
 	OPENSSL_cleanse(initial, sizeof(initial));
