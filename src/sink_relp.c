@@ -12,7 +12,13 @@
  * acknowledged: that is when it counts as delivered. The last WINDOW
  * messages are kept; when the session breaks, a new one is opened and they
  * are sent again before anything newer (a message the receiver already
- * had comes twice: counted as resent, never lost). */
+ * had comes twice: counted as resent, never lost).
+ *
+ * librelp is loaded when the first RELP sink starts (dlopen), not linked:
+ * it brings GnuTLS and eight more libraries whose initialisation cost every
+ * run 7 ms at start-up (three times a bare libpcap program's whole start),
+ * for a transport most sensors do not use. Its header still gives the
+ * types and the checked prototypes of the functions looked up. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -21,6 +27,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <dlfcn.h>
 #include <librelp.h>
 
 #include "sink.h"
@@ -48,6 +55,36 @@ struct relp {
 	bool down_logged;
 };
 
+/* The librelp functions used, looked up once (RELP_SONAME: the ABI the
+ * header is for). */
+#define RELP_SONAME "librelp.so.0"
+#define RELP_FUNCS(X) \
+	X(relpEngineConstruct) X(relpEngineDestruct) X(relpEngineSetDbgprint) \
+	X(relpEngineSetEnableCmd) X(relpEngineCltConstruct) X(relpEngineCltDestruct) \
+	X(relpCltSetTimeout) X(relpCltSetWindowSize) X(relpCltConnect) X(relpCltSendSyslog)
+static struct {
+#define RELP_FIELD(name) __typeof__(name) *name;
+	RELP_FUNCS(RELP_FIELD)
+#undef RELP_FIELD
+} lib;
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+static char lib_error[256];
+
+static void load_librelp(void)
+{
+	/* Never closed: the handle lives as long as the process. */
+	void *h = dlopen(RELP_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(lib_error, sizeof(lib_error), "%s", dlerror());
+		return;
+	}
+#define RELP_LOOKUP(name)                                                                   \
+	if (!lib_error[0] && !(*(void **)&lib.name = dlsym(h, #name)))                      \
+		snprintf(lib_error, sizeof(lib_error), "%s: no %s", RELP_SONAME, #name);
+	RELP_FUNCS(RELP_LOOKUP)
+#undef RELP_LOOKUP
+}
+
 static void set_connected(struct relp *r, bool on)
 {
 	pthread_mutex_lock(&r->mu);
@@ -64,7 +101,7 @@ static void relp_quiet(char *fmt, ...)
 static void relp_close(struct relp *r)
 {
 	if (r->clt)
-		relpEngineCltDestruct(r->engine, &r->clt);
+		lib.relpEngineCltDestruct(r->engine, &r->clt);
 	r->clt = NULL;
 	set_connected(r, false);
 	atomic_store(&r->s->c.connected, 0);
@@ -73,24 +110,24 @@ static void relp_close(struct relp *r)
 static bool relp_connect(struct relp *r, char *why, size_t whylen)
 {
 	struct sink *s = r->s;
-	relpRetVal rc = relpEngineCltConstruct(r->engine, &r->clt);
+	relpRetVal rc = lib.relpEngineCltConstruct(r->engine, &r->clt);
 	if (rc == RELP_RET_OK) {
-		relpCltSetTimeout(r->clt, RELP_TIMEOUT_S);
-		relpCltSetWindowSize(r->clt, WINDOW);
-		rc = relpCltConnect(r->clt, AF_UNSPEC, (unsigned char *)s->spec.port,
+		lib.relpCltSetTimeout(r->clt, RELP_TIMEOUT_S);
+		lib.relpCltSetWindowSize(r->clt, WINDOW);
+		rc = lib.relpCltConnect(r->clt, AF_UNSPEC, (unsigned char *)s->spec.port,
 				    (unsigned char *)s->spec.target);
 	}
 	if (rc != RELP_RET_OK) {
 		snprintf(why, whylen, "RELP connection to %.200s:%s failed (librelp error %d)",
 			 s->spec.target, s->spec.port, (int)rc);
 		if (r->clt)
-			relpEngineCltDestruct(r->engine, &r->clt);
+			lib.relpEngineCltDestruct(r->engine, &r->clt);
 		r->clt = NULL;
 		return false;
 	}
 	/* What the last session may not have delivered goes first. */
 	for (struct msg *m = r->window.head; m; m = m->next) {
-		if (relpCltSendSyslog(r->clt, (unsigned char *)m->data, m->len) != RELP_RET_OK) {
+		if (lib.relpCltSendSyslog(r->clt, (unsigned char *)m->data, m->len) != RELP_RET_OK) {
 			snprintf(why, whylen, "RELP session to %.200s:%s broke while resending",
 				 s->spec.target, s->spec.port);
 			relp_close(r);
@@ -160,7 +197,7 @@ static void *relp_thread(void *arg)
 			continue;
 		if (want_more)
 			delivery_wake(s->d);
-		if (relpCltSendSyslog(r->clt, (unsigned char *)m->data, m->len) != RELP_RET_OK) {
+		if (lib.relpCltSendSyslog(r->clt, (unsigned char *)m->data, m->len) != RELP_RET_OK) {
 			/* back to the head; it goes after the window on reconnect */
 			pthread_mutex_lock(&r->mu);
 			struct msgq one = { 0 };
@@ -232,12 +269,17 @@ static bool relp_start(struct sink *s, char *err, size_t errlen)
 	s->impl = r;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
-	if (relpEngineConstruct(&r->engine) != RELP_RET_OK) {
+	pthread_once(&lib_once, load_librelp);
+	if (lib_error[0]) {
+		snprintf(err, errlen, "RELP needs librelp (Debian: librelp0): %s", lib_error);
+		return false;
+	}
+	if (lib.relpEngineConstruct(&r->engine) != RELP_RET_OK) {
 		snprintf(err, errlen, "cannot start librelp");
 		return false;
 	}
-	relpEngineSetDbgprint(r->engine, relp_quiet);
-	relpEngineSetEnableCmd(r->engine, (unsigned char *)"syslog", eRelpCmdState_Required);
+	lib.relpEngineSetDbgprint(r->engine, relp_quiet);
+	lib.relpEngineSetEnableCmd(r->engine, (unsigned char *)"syslog", eRelpCmdState_Required);
 	if (pthread_create(&r->th, NULL, relp_thread, r) != 0) {
 		snprintf(err, errlen, "cannot start the RELP thread");
 		return false;
@@ -287,7 +329,7 @@ static void relp_stop(struct sink *s)
 	sink_requeue(s, &r->handoff, false);
 	sink_requeue(s, &r->window, false);
 	if (r->engine)
-		relpEngineDestruct(&r->engine);
+		lib.relpEngineDestruct(&r->engine);
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->cv);
 	free(r);
