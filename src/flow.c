@@ -179,12 +179,18 @@ static struct flow *flow_alloc(struct flow_table *t)
 	return slab_zalloc(t->flows);
 }
 
-static void flow_remove(struct flow_table *t, struct flow *f, enum flow_end_reason why)
+/* Takes the flow out of its list and its hash chain, hands it to the
+ * release hook and frees it; at shutdown (flushing) the chain is left
+ * alone: the whole bucket array is cleared after the last flow, which
+ * spares walking a cold chain per flow. */
+static void flow_take_out(struct flow_table *t, struct flow *f, enum flow_end_reason why,
+			  bool flushing)
 {
 	/* A closed flow keeps the reason it closed for (fin/rst). */
 	if (!(f->list == FLOW_LIST_TCP_CLOSED && why == FLOW_END_TIMEOUT && f->end_reason))
 		f->end_reason = (uint8_t)why;
-	bucket_unlink(t, f);
+	if (!flushing)
+		bucket_unlink(t, f);
 	list_unlink(t, f);
 	t->stats.ended[f->end_reason]++;
 	t->stats.active--;
@@ -192,6 +198,17 @@ static void flow_remove(struct flow_table *t, struct flow *f, enum flow_end_reas
 		t->release(t->ctx, f);
 	f->info = NULL;
 	slab_free(t->flows, f);
+}
+
+static void flow_remove(struct flow_table *t, struct flow *f, enum flow_end_reason why)
+{
+	flow_take_out(t, f, why, false);
+}
+
+/* Every flow's chain link is stale after a flush: start empty again. */
+static void buckets_clear(struct flow_table *t)
+{
+	memset(t->buckets, 0, t->buckets_size);
 }
 
 void flow_end(struct flow_table *t, struct flow *f, enum flow_end_reason why)
@@ -344,10 +361,15 @@ size_t flow_expire(struct flow_table *t, uint64_t now_usec)
 void flow_flush(struct flow_table *t)
 {
 	struct flow *f;
-	while ((f = oldest_flow(t)))
-		flow_remove(t, f, (f->list == FLOW_LIST_TCP_CLOSED && f->end_reason)
-					  ? (enum flow_end_reason)f->end_reason
-					  : FLOW_END_SHUTDOWN);
+	bool any = false;
+	while ((f = oldest_flow(t))) {
+		flow_take_out(t, f, (f->list == FLOW_LIST_TCP_CLOSED && f->end_reason)
+					    ? (enum flow_end_reason)f->end_reason
+					    : FLOW_END_SHUTDOWN, true);
+		any = true;
+	}
+	if (any)
+		buckets_clear(t);
 }
 
 /* The table whose list `l` has the least recently seen tail (lower index
@@ -390,11 +412,13 @@ void flow_flush_tables(struct flow_table *const *t, size_t n)
 			}
 		}
 		if (!best)
-			return;
-		flow_remove(bt, best, (best->list == FLOW_LIST_TCP_CLOSED && best->end_reason)
-					      ? (enum flow_end_reason)best->end_reason
-					      : FLOW_END_SHUTDOWN);
+			break;
+		flow_take_out(bt, best, (best->list == FLOW_LIST_TCP_CLOSED && best->end_reason)
+					       ? (enum flow_end_reason)best->end_reason
+					       : FLOW_END_SHUTDOWN, true);
 	}
+	for (size_t i = 0; i < n; i++)
+		buckets_clear(t[i]);
 }
 
 uint64_t flow_next_deadline(const struct flow_table *t)
