@@ -18,6 +18,14 @@
  * untouched packet; errors are therefore only ever counted there. A UDP
  * payload that may be a tunnel goes through the general decoder's own
  * decode_udp_tunnel(), so tunnel detection lives in one place.
+ *
+ * One tunnel is taken too, the one traffic from Wi-Fi controllers and
+ * GRE links is mostly in: outer IPv4 carrying GRE (version 0, no checksum
+ * or routing) whose payload is IPv4 or IPv6, or an Aruba 802.11 data frame
+ * with LLC/SNAP before IP; then a plain inner IP header and TCP or UDP as
+ * above (a UDP payload that could be a tunnel again is declined). Anything
+ * the general decoder would answer otherwise than with the inner packet
+ * (not IP, a management or protected frame, a fragment) is declined.
  * tests/test_decode.c compares the two decoders on every frame of the
  * captures and on cut and mutated frames, and fuzz/fuzz_decode.c compares
  * them on whatever the fuzzer makes up. */
@@ -49,7 +57,23 @@ enum {
 enum {
 	PROTO_TCP = 6,
 	PROTO_UDP = 17,
+	PROTO_GRE = 47,
 	IPV4_MF_AND_OFFSET = 0x3fff,   /* a fragment has either set */
+};
+
+enum {
+	GRE_HDR_LEN = 4,
+	GRE_FLAG_CSUM = 0x8000,
+	GRE_FLAG_ROUTING = 0x4000,
+	GRE_FLAG_KEY = 0x2000,
+	GRE_FLAG_SEQ = 0x1000,
+	GRE_VERSION_MASK = 0x0007,
+	WLAN_HDR_LEN = 24,         /* frame control .. sequence control */
+	WLAN_ADDR4_LEN = 6,
+	WLAN_QOS_LEN = 2,
+	WLAN_HT_LEN = 4,
+	WLAN_AMSDU_SUBFRAME_LEN = 14,
+	LLC_SNAP_LEN = 8,
 };
 
 /* The headers of a frame the fast path takes, gathered before anything is
@@ -65,6 +89,8 @@ struct fast_frame {
 	uint8_t proto;
 	uint8_t tags;              /* VLAN tags crossed */
 	uint16_t vlan[FAST_MAX_TAGS];
+	uint8_t tunnel;            /* enum tunnel_kind; TUNNEL_NONE: not tunnelled */
+	const uint8_t *outer;      /* the outer IPv4 header when tunnelled */
 };
 
 static inline uint16_t get_be16(const uint8_t *b)
@@ -198,6 +224,86 @@ static bool fast_ipv6(const uint8_t *ip, size_t left, struct fast_frame *f)
 	return true;
 }
 
+/* Where the packet inside an Aruba 802.11 data frame starts, and its
+ * ethertype, as decode_ieee80211() and decode_llc_snap() read them; NULL
+ * for whatever they would not answer with an IP packet. */
+static const uint8_t *fast_wlan(const uint8_t *w, size_t len, uint16_t *type)
+{
+	enum { FC_TYPE_DATA = 2, SUBTYPE_QOS = 0x8, SUBTYPE_NODATA = 0x4 };
+	enum { TO_DS = 0x01, FROM_DS = 0x02, MORE_FRAG = 0x04, PROTECTED = 0x40, ORDER = 0x80 };
+	enum { QOS_AMSDU = 0x0080 };
+	if (len < WLAN_HDR_LEN)
+		return NULL;
+	uint8_t fc0 = w[0], fc1 = w[1];
+	uint16_t seq_ctl = (uint16_t)(w[22] | w[23] << 8);
+	uint8_t subtype = fc0 >> 4;
+	if ((fc0 & 0x03) != 0 || ((fc0 >> 2) & 0x03) != FC_TYPE_DATA || (subtype & SUBTYPE_NODATA) ||
+	    (fc1 & (PROTECTED | MORE_FRAG)) || (seq_ctl & 0x000f))
+		return NULL;
+	size_t pos = WLAN_HDR_LEN;
+	if ((fc1 & TO_DS) && (fc1 & FROM_DS))
+		pos += WLAN_ADDR4_LEN;
+	uint16_t qos = 0;
+	if (subtype & SUBTYPE_QOS) {
+		if (len - pos < WLAN_QOS_LEN)
+			return NULL;
+		qos = (uint16_t)(w[pos] | w[pos + 1] << 8);
+		pos += WLAN_QOS_LEN;
+		if (fc1 & ORDER)
+			pos += WLAN_HT_LEN;
+	}
+	if (qos & QOS_AMSDU)
+		pos += WLAN_AMSDU_SUBFRAME_LEN;
+	if (pos > len || len - pos < LLC_SNAP_LEN)
+		return NULL;
+	const uint8_t *llc = w + pos;
+	uint32_t oui = (uint32_t)llc[3] << 16 | (uint32_t)llc[4] << 8 | llc[5];
+	if (llc[0] != 0xaa || llc[1] != 0xaa || llc[2] != 0x03 || (oui != 0 && oui != 0xf8))
+		return NULL;
+	*type = get_be16(llc + 6);
+	return llc + LLC_SNAP_LEN;
+}
+
+/* Outer IPv4 carrying GRE (f holds the outer datagram): on success f holds
+ * the inner IP datagram, with the tunnel noted. The inner header must lie
+ * whole within the outer datagram, as the general decoder requires of an
+ * uncut frame. */
+static bool fast_gre(struct fast_frame *f)
+{
+	const uint8_t *g = f->l4;
+	size_t glen = f->l4_len;
+	if (glen < GRE_HDR_LEN)
+		return false;
+	uint16_t flags = get_be16(g), proto = get_be16(g + 2);
+	if ((flags & GRE_VERSION_MASK) != 0 || (flags & (GRE_FLAG_CSUM | GRE_FLAG_ROUTING)))
+		return false;
+	size_t off = GRE_HDR_LEN + ((flags & GRE_FLAG_KEY) ? 4 : 0) + ((flags & GRE_FLAG_SEQ) ? 4 : 0);
+	if (off > glen)
+		return false;
+	const uint8_t *inner = g + off;
+	uint16_t type = proto;
+	uint8_t kind = TUNNEL_GRE;
+	if (proto != ETHERTYPE_IPV4 && proto != ETHERTYPE_IPV6) {
+		if (!gre_proto_is_aruba(proto) || !(inner = fast_wlan(inner, glen - off, &type)))
+			return false;
+		kind = TUNNEL_ARUBA;
+	}
+	const uint8_t *outer = f->l3;
+	size_t left = (size_t)(g + glen - inner);
+	if (type == ETHERTYPE_IPV4) {
+		if (!fast_ipv4(inner, left, f))
+			return false;
+	} else if (type == ETHERTYPE_IPV6) {
+		if (!fast_ipv6(inner, left, f))
+			return false;
+	} else {
+		return false;
+	}
+	f->tunnel = kind;
+	f->outer = outer;
+	return true;
+}
+
 /* The transport header must be whole and its length sane, as decode_tcp()
  * and decode_udp() require before they accept a packet; then the payload is
  * where they put it. */
@@ -235,6 +341,13 @@ static void fast_commit(struct packet *p, const struct fast_frame *f)
 	p->vlan[0] = f->vlan[0];
 	p->vlan[1] = f->vlan[1];
 	p->vlan_count = f->tags;
+	if (f->tunnel != TUNNEL_NONE) {
+		/* enter_tunnel() on the way in: the outer addresses, one layer */
+		addr_from_v4(&p->outer_src, f->outer + 12);
+		addr_from_v4(&p->outer_dst, f->outer + 16);
+		p->tunnel_depth = 1;
+		p->tunnel = f->tunnel;
+	}
 	p->ip_version = f->ip_version;
 	p->l4proto = f->proto;
 	if (f->ip_version == 4) {
@@ -299,6 +412,8 @@ bool decode_fast(struct packet *p, struct decode_stats *st, enum decode_result *
 	if (type == ETHERTYPE_IPV4) {
 		if (!fast_ipv4(d + off, len - off, &f))
 			return false;
+		if (f.proto == PROTO_GRE && !fast_gre(&f))
+			return false;
 	} else if (type == ETHERTYPE_IPV6) {
 		if (!fast_ipv6(d + off, len - off, &f))
 			return false;
@@ -308,8 +423,14 @@ bool decode_fast(struct packet *p, struct decode_stats *st, enum decode_result *
 	if (!fast_transport(&f))
 		return false;
 
+	/* A tunnelled UDP payload that could be another tunnel is left to the
+	 * general decoder, which counts the layers of such a stack. */
+	if (f.tunnel != TUNNEL_NONE && f.proto == PROTO_UDP &&
+	    decode_udp_tunnel_possible(get_be16(f.l4), get_be16(f.l4 + 2), f.payload,
+				       f.payload_len))
+		return false;
 	fast_commit(p, &f);
-	if (f.proto == PROTO_UDP)
+	if (f.proto == PROTO_UDP && f.tunnel == TUNNEL_NONE)
 		return fast_udp(p, st, f.tags, res);
 	*res = DECODE_OK;
 	return true;

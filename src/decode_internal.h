@@ -59,6 +59,8 @@ bool ip_header_plausible(const struct decode_ctx *dc, struct cursor c);
 /* decode_tunnel.c */
 enum decode_result decode_gre(struct decode_ctx *dc, struct cursor c);
 enum decode_result decode_ip_in_ip(struct decode_ctx *dc, uint8_t proto, struct cursor c);
+/* GRE protocol numbers Aruba controllers use for tunnelled 802.11 frames. */
+bool gre_proto_is_aruba(uint16_t proto);
 /* UDP payloads that may be tunnels. Returns true and sets *res when the
  * payload validated as a tunnel and was followed; false leaves p untouched so
  * the caller reports the plain UDP packet. */

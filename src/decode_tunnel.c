@@ -127,7 +127,7 @@ static enum decode_event parse_gre_header(struct cursor *c, struct gre_header *g
 	return c->err ? DEV_TUNNEL_SHORT : DEV_COUNT;
 }
 
-static bool is_aruba_proto(uint16_t proto)
+bool gre_proto_is_aruba(uint16_t proto)
 {
 	if (proto == GRE_PROTO_ARUBA_ALT)
 		return true;
@@ -265,7 +265,7 @@ static enum decode_result dispatch_gre(struct decode_ctx *dc, const struct gre_h
 			return DECODE_ERROR;
 		return decode_ppp(dc, c, DEV_TUNNEL_SHORT);
 	default:
-		if (!is_aruba_proto(g->proto))
+		if (!gre_proto_is_aruba(g->proto))
 			return DECODE_IP_OTHER;
 		if (!enter_tunnel(dc, TUNNEL_ARUBA))
 			return DECODE_ERROR;

@@ -396,6 +396,18 @@ static void build_gre_keyed(struct frame *f)
 	ipv4_close(f, ip);
 }
 
+/* GRE with a key and a sequence number (no checksum) carrying IPv6: the
+ * one-tunnel shape decode_fast() takes. */
+static void build_gre_key_seq6(struct frame *f)
+{
+	put_eth(f, 0x0800);
+	size_t ip = ipv4_open(f, 47, V4_OUT_A, V4_OUT_B);
+	put16(f, 0x3000); put16(f, 0x86dd);   /* key and sequence present */
+	put32(f, 0xcafe); put32(f, 7);
+	put_inner_tcp6(f, V6_A);
+	ipv4_close(f, ip);
+}
+
 static void build_erspan3(struct frame *f)
 {
 	put_eth(f, 0x0800);
@@ -569,9 +581,10 @@ static const struct sample samples[] = {
 	{ "pppoe", LINK_ETHERNET, build_pppoe, DECODE_OK, false },
 	{ "sll2", LINK_LINUX_SLL2, build_sll2, DECODE_OK, true },
 	{ "gre_keyed", LINK_ETHERNET, build_gre_keyed, DECODE_OK, false },
+	{ "gre_key_seq6", LINK_ETHERNET, build_gre_key_seq6, DECODE_OK, true },
 	{ "erspan3", LINK_ETHERNET, build_erspan3, DECODE_OK, false },
 	{ "pptp", LINK_ETHERNET, build_pptp, DECODE_OK, false },
-	{ "aruba", LINK_ETHERNET, build_aruba, DECODE_OK, false },
+	{ "aruba", LINK_ETHERNET, build_aruba, DECODE_OK, true },
 	{ "vxlan", LINK_ETHERNET, build_vxlan, DECODE_OK, true },
 	{ "geneve", LINK_ETHERNET, build_geneve, DECODE_OK, true },
 	{ "gtpu", LINK_ETHERNET, build_gtpu, DECODE_OK, true },
