@@ -245,7 +245,8 @@ static const uint8_t *fast_wlan(const uint8_t *w, size_t len, uint16_t *type)
 		pos += WLAN_ADDR4_LEN;
 	uint16_t qos = 0;
 	if (subtype & SUBTYPE_QOS) {
-		if (len - pos < WLAN_QOS_LEN)
+		/* the fourth address may already reach past the frame */
+		if (pos > len || len - pos < WLAN_QOS_LEN)
 			return NULL;
 		qos = (uint16_t)(w[pos] | w[pos + 1] << 8);
 		pos += WLAN_QOS_LEN;

@@ -1780,6 +1780,36 @@ static enum decode_result decode_copy(struct packet *p, int linktype, const uint
 	return r;
 }
 
+/* A four-address QoS data frame (to and from the DS) whose datagram ends
+ * inside the fourth address: the fast path once read the QoS field past
+ * the end (tests/regress/decode/aruba-four-address-qos-past-end). Every
+ * length from the bare header to past the QoS field, in heap blocks of
+ * exactly the frame's size: both decoders agree, and nothing is read
+ * beyond the frame. */
+START_TEST(test_aruba_four_addresses_cut_short)
+{
+	for (size_t extra = 0; extra <= 8; extra++) {
+		struct frame f = { .n = 0 };
+		put_eth(&f, 0x0800);
+		size_t ip = ipv4_open(&f, 47, V4_OUT_A, V4_OUT_B);
+		put16(&f, 0); put16(&f, 0x8200);
+		put8(&f, 0x88); put8(&f, 0x03);       /* QoS data, to and from the DS */
+		put16(&f, 0);
+		put_zeros(&f, 18);
+		put16(&f, 0x1000);
+		put_zeros(&f, extra);                 /* the fourth address, cut */
+		ipv4_close(&f, ip);
+		struct packet p;
+		struct decode_stats st = { 0 };
+		uint64_t fast = 0;
+		enum decode_result r = decode_copy(&p, LINK_ETHERNET, f.b, f.n, (uint32_t)f.n, &st,
+						   &fast);
+		ck_assert_msg(r == DECODE_ERROR, "%zu bytes after the header: %d", extra, r);
+		ck_assert_uint_eq(fast, 0);
+	}
+}
+END_TEST
+
 START_TEST(test_every_truncation)
 {
 	const struct sample *s = &samples[_i];
@@ -2149,6 +2179,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tun, test_erspan);
 	tcase_add_test(tun, test_pptp);
 	tcase_add_test(tun, test_aruba);
+	tcase_add_test(tun, test_aruba_four_addresses_cut_short);
 	tcase_add_test(tun, test_vxlan);
 	tcase_add_test(tun, test_geneve);
 	tcase_add_test(tun, test_gtpu);
