@@ -66,10 +66,11 @@ struct msg {
  * the shared cache. Messages are made on the delivery
  * thread and may be freed on any (the RELP thread frees those it sent). */
 struct msg_pool {
-	pthread_mutex_t mu;          /* spare */
+	pthread_mutex_t mu;          /* spare, n_spare */
 	struct msg_chunk *cur;       /* being filled (delivery thread) */
 	size_t used;
-	struct msg_chunk *spare;
+	struct msg_chunk *spare;     /* emptied chunks kept for reuse, a list */
+	unsigned n_spare;
 };
 
 struct msgq {

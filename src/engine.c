@@ -54,8 +54,10 @@ struct flow_info {
 	/* client byte stream (TCP) */
 	struct tcp_reasm reasm;      /* client bytes held while out of order or incomplete */
 	struct quic_state *quic;
-	/* verdict, when the flow is toward Apple */
+	/* verdict, when the flow is toward Apple: its confidence always, the
+	 * whole of it (1.8 KB) only for a flow record */
 	struct verdict *verdict;
+	uint8_t verdict_conf;        /* enum confidence; CONF_NONE: no verdict kept */
 	/* encapsulation seen on the flow's first packet */
 	struct flow_tunnel *tunnel;  /* NULL unless tunnelled */
 	uint32_t alerted;            /* bit per service already alerted on this flow */
@@ -420,10 +422,18 @@ static void raise_alert(struct engine *e, struct flow *f, const struct verdict *
 	e->stats.alerts++;
 }
 
+/* The flow's first verdict toward Apple (a late DNS answer may replace it,
+ * late_dns_check). Its confidence is what a later verdict is weighed
+ * against; the verdict itself is for the flow record, and kept only when
+ * there will be one: in an alert storm, 1.8 KB of fresh memory per flow
+ * cost more than everything else the flow did. */
 static void keep_verdict(struct engine *e, struct flow *f, const struct verdict *v)
 {
 	struct flow_info *fi = flow_info_get(e, f);
-	if (!fi || fi->verdict || v->service == SVC_NONE)
+	if (!fi || fi->verdict_conf != CONF_NONE || v->service == SVC_NONE)
+		return;
+	fi->verdict_conf = (uint8_t)v->confidence;
+	if (!e->p.flow_records)
 		return;
 	fi->verdict = slab_alloc(e->verdicts);
 	if (fi->verdict)
@@ -516,11 +526,12 @@ static void late_dns_check(struct engine *e, struct flow *f, uint64_t decided_us
 	if (v.service == SVC_NONE)
 		return;
 	struct flow_info *fi = f->info;
-	if (fi && fi->verdict) {
-		if (fi->verdict->confidence >= v.confidence)
+	if (fi && fi->verdict_conf != CONF_NONE) {
+		if (fi->verdict_conf >= v.confidence)
 			return;
 		slab_free(e->verdicts, fi->verdict);
 		fi->verdict = NULL;
+		fi->verdict_conf = CONF_NONE;
 	}
 	keep_verdict(e, f, &v);
 	raise_alert(e, f, &v, decided_usec, f->app_proto);

@@ -19,10 +19,16 @@
 #define CHUNK_HDR 64                     /* struct msg_chunk, padded */
 #define MSG_OWN ((size_t)64 << 10)       /* messages larger than this: malloc */
 #define COLD_BACKLOG ((uint64_t)1 << 20) /* bytes waiting past which messages go in cold */
+/* Emptied chunks kept for reuse rather than unmapped: fresh memory costs a
+ * page fault and the kernel's zeroing of 2 MiB (on a virtual machine about
+ * half a millisecond), which a receiver that stalls - backlog built in
+ * memory, spooled, built again - would pay over and over. Bounded: 32 MiB. */
+#define SPARE_CHUNKS 16
 
 struct msg_chunk {
 	atomic_size_t refs;          /* messages in it, + 1 while it is the pool's cur */
 	struct msg_pool *pool;       /* NULL once the pool is gone */
+	struct msg_chunk *next;      /* in the pool's spare list */
 };
 
 _Static_assert(sizeof(struct msg_chunk) <= CHUNK_HDR, "chunk header");
@@ -46,14 +52,16 @@ static struct msg_chunk *chunk_map(void)
 	return (struct msg_chunk *)c;
 }
 
-/* The last reference is gone: keep it as the spare, or unmap it. */
+/* The last reference is gone: keep it as a spare, or unmap it. */
 static void chunk_release(struct msg_chunk *c)
 {
 	struct msg_pool *p = c->pool;
 	if (p) {
 		pthread_mutex_lock(&p->mu);
-		if (!p->spare) {
+		if (p->n_spare < SPARE_CHUNKS) {
+			c->next = p->spare;
 			p->spare = c;
+			p->n_spare++;
 			c = NULL;
 		}
 		pthread_mutex_unlock(&p->mu);
@@ -85,9 +93,13 @@ void msg_pool_destroy(struct msg_pool *p)
 	pthread_mutex_lock(&p->mu);
 	struct msg_chunk *spare = p->spare;
 	p->spare = NULL;
+	p->n_spare = 0;
 	pthread_mutex_unlock(&p->mu);
-	if (spare)
+	while (spare) {
+		struct msg_chunk *next = spare->next;
 		munmap(spare, CHUNK_SIZE);
+		spare = next;
+	}
 	pthread_mutex_destroy(&p->mu);
 }
 
@@ -143,7 +155,10 @@ struct msg *msg_new_parts(struct msg_pool *p, const struct iovec *parts, int n, 
 		if (!p->cur || p->used + need > CHUNK_SIZE) {
 			pthread_mutex_lock(&p->mu);
 			struct msg_chunk *c = p->spare;
-			p->spare = NULL;
+			if (c) {
+				p->spare = c->next;
+				p->n_spare--;
+			}
 			pthread_mutex_unlock(&p->mu);
 			if (!c && !(c = chunk_map()))
 				return NULL;

@@ -250,13 +250,13 @@ static uint64_t mono_ns(void)
  * another core and gets there within microseconds, while a futex sleep
  * costs a wake-up, which on a virtual machine whose other core went idle
  * can take a few hundred microseconds. */
-static bool mark_wait(struct mark *m, uint64_t target)
+static bool mark_wait_spinning(struct mark *m, uint64_t target, bool spin)
 {
 	uint64_t spin_until = 0;
 	for (unsigned spins = 0;; spins++) {
 		if (atomic_load_explicit(&m->value, memory_order_acquire) >= target)
 			return spins > 0;
-		if (spins < SPINS || (spins & 63) || mono_ns() < spin_until) {
+		if (spin && (spins < SPINS || (spins & 63) || mono_ns() < spin_until)) {
 			if (spins == SPINS)
 				spin_until = mono_ns() + SPIN_NS;
 			cpu_relax();
@@ -275,6 +275,11 @@ static bool mark_wait(struct mark *m, uint64_t target)
 		struct timespec ts = { 0, 2 * 1000 * 1000 };
 		syscall(SYS_futex, &m->gen, FUTEX_WAIT_PRIVATE, gen, &ts, NULL, 0);
 	}
+}
+
+static bool mark_wait(struct mark *m, uint64_t target)
+{
+	return mark_wait_spinning(m, target, true);
 }
 
 /* Until every worker but `self` has done its frames numbered <= target. */
@@ -681,7 +686,7 @@ static void pipe_packet(void *ctx, int linktype, const uint8_t *data, uint32_t c
 	}
 	if (!b) {
 		if (w->published >= RING_BLOCKS &&
-		    mark_wait(&w->lanes[0].progress, w->published - RING_BLOCKS + 1))
+		    mark_wait_spinning(&w->lanes[0].progress, w->published - RING_BLOCKS + 1, false))
 			w->reader_waits++;
 		b = w->cur = &w->blocks[w->published % RING_BLOCKS];
 		b->used = 0;
