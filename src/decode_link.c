@@ -420,6 +420,28 @@ static enum decode_result decode_general(struct packet *p, struct decode_stats *
 	return decode_link(&dc, p->linktype, cur_make(p->data, p->caplen));
 }
 
+/* The three entry points in one: clear and count the frame, try the fast
+ * path (fast) and/or the general decoder (general), tally the result.
+ * false only when the fast path alone was asked for and declined. */
+static bool decode_entry(struct packet *p, int linktype, const uint8_t *data, uint32_t caplen,
+			 uint32_t wirelen, uint64_t ts_usec, struct decode_stats *st, bool fast,
+			 bool general, enum decode_result *res)
+{
+	struct decode_stats scratch;
+	if (!st) {
+		memset(&scratch, 0, sizeof(scratch));
+		st = &scratch;
+	}
+	start_packet(p, linktype, data, caplen, wirelen, ts_usec, st);
+	if (!(fast && decode_fast(p, st, res))) {
+		if (!general)
+			return false;
+		*res = decode_general(p, st);
+	}
+	tally_result(st, p, *res);
+	return true;
+}
+
 /* Most frames are plain Ethernet/IP/TCP or UDP: decode_fast() takes those
  * without the general decoder's layer-by-layer cursor passing, and gives
  * every other frame back untouched. */
@@ -427,16 +449,8 @@ enum decode_result decode_packet(struct packet *p, int linktype, const uint8_t *
 				 uint32_t caplen, uint32_t wirelen, uint64_t ts_usec,
 				 struct decode_stats *st)
 {
-	struct decode_stats scratch;
-	if (!st) {
-		memset(&scratch, 0, sizeof(scratch));
-		st = &scratch;
-	}
-	start_packet(p, linktype, data, caplen, wirelen, ts_usec, st);
 	enum decode_result r;
-	if (!decode_fast(p, st, &r))
-		r = decode_general(p, st);
-	tally_result(st, p, r);
+	decode_entry(p, linktype, data, caplen, wirelen, ts_usec, st, true, true, &r);
 	return r;
 }
 
@@ -444,14 +458,8 @@ enum decode_result decode_packet_general(struct packet *p, int linktype, const u
 					 uint32_t caplen, uint32_t wirelen, uint64_t ts_usec,
 					 struct decode_stats *st)
 {
-	struct decode_stats scratch;
-	if (!st) {
-		memset(&scratch, 0, sizeof(scratch));
-		st = &scratch;
-	}
-	start_packet(p, linktype, data, caplen, wirelen, ts_usec, st);
-	enum decode_result r = decode_general(p, st);
-	tally_result(st, p, r);
+	enum decode_result r;
+	decode_entry(p, linktype, data, caplen, wirelen, ts_usec, st, false, true, &r);
 	return r;
 }
 
@@ -459,14 +467,5 @@ bool decode_packet_fast(struct packet *p, int linktype, const uint8_t *data, uin
 			uint32_t wirelen, uint64_t ts_usec, struct decode_stats *st,
 			enum decode_result *res)
 {
-	struct decode_stats scratch;
-	if (!st) {
-		memset(&scratch, 0, sizeof(scratch));
-		st = &scratch;
-	}
-	start_packet(p, linktype, data, caplen, wirelen, ts_usec, st);
-	if (!decode_fast(p, st, res))
-		return false;
-	tally_result(st, p, *res);
-	return true;
+	return decode_entry(p, linktype, data, caplen, wirelen, ts_usec, st, true, false, res);
 }
