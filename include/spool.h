@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "strbuf.h"
 
@@ -22,6 +23,8 @@ void spool_close(struct spool *s);
 
 /* false when the spool is full or the write failed (nothing was added). */
 bool spool_append(struct spool *s, const void *data, size_t len);
+/* The same, the message given in parts (written one after the other). */
+bool spool_append_parts(struct spool *s, const struct iovec *parts, int n);
 /* Reads the oldest unread message into out (replacing its content); false
  * when there is none or the file is damaged (then the rest is given up). */
 bool spool_read(struct spool *s, struct strbuf *out);

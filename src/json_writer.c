@@ -34,12 +34,15 @@ void jw_reset(struct json_writer *w)
 		w->buf[0] = '\0';
 }
 
-static bool reserve(struct json_writer *w, size_t extra)
+/* Room for extra more bytes and the NUL; the buffer grows by doubling. */
+bool jw_grow_(struct json_writer *w, size_t extra)
 {
 	if (w->oom)
 		return false;
-	if (w->len + extra + 1 <= w->cap)
-		return true;
+	if (extra > SIZE_MAX / 4 - w->len) {
+		w->oom = true;
+		return false;
+	}
 	size_t cap = w->cap ? w->cap : 512;
 	while (cap < w->len + extra + 1)
 		cap *= 2;
@@ -53,22 +56,32 @@ static bool reserve(struct json_writer *w, size_t extra)
 	return true;
 }
 
-static void put(struct json_writer *w, const char *s, size_t n)
+static inline bool reserve(struct json_writer *w, size_t extra)
+{
+	if (__builtin_expect(!w->oom && w->len + extra + 1 <= w->cap, 1))
+		return true;
+	return jw_grow_(w, extra);
+}
+
+static inline void put(struct json_writer *w, const char *s, size_t n)
 {
 	if (!reserve(w, n))
 		return;
-	memcpy(w->buf + w->len, s, n);
+	sb_copy(w->buf + w->len, s, n);
 	w->len += n;
 	w->buf[w->len] = '\0';
 }
 
-static void put_char(struct json_writer *w, char c)
+static inline void put_char(struct json_writer *w, char c)
 {
-	put(w, &c, 1);
+	if (!reserve(w, 1))
+		return;
+	w->buf[w->len++] = c;
+	w->buf[w->len] = '\0';
 }
 
 /* Called before every value and key: a comma unless first in its container. */
-static void separate(struct json_writer *w)
+static inline void separate(struct json_writer *w)
 {
 	if (w->depth == 0)
 		return;
@@ -99,53 +112,66 @@ void jw_array_begin(struct json_writer *w) { open_container(w, '['); }
 void jw_array_end(struct json_writer *w) { close_container(w, ']'); }
 
 /* Bytes that go as they are: printable ASCII other than '"' and '\\'. */
-static bool plain(unsigned char c)
+static inline size_t json_plain_span(const unsigned char *s, size_t n)
 {
-	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+	return plain_span(s, n, '"', '\\', '\\');
 }
 
+static const char hex_digit[] = "0123456789abcdef";
+
+/* s as a JSON string, quotes included. Room is made once, for the worst
+ * case: no byte takes more than six ("\u00XX", "\ufffd"). */
 static void put_escaped(struct json_writer *w, const char *s, size_t n)
 {
+	if (n > SIZE_MAX / 8 || !reserve(w, 6 * n + 2)) {
+		w->oom = true;
+		return;
+	}
 	const unsigned char *u = (const unsigned char *)s;
-	put_char(w, '"');
+	char *d = w->buf + w->len;
+	*d++ = '"';
 	size_t i = 0;
-	while (i < n) {
-		size_t run = i;
-		while (run < n && plain(u[run]))
-			run++;
-		if (run > i) {
-			put(w, s + i, run - i);
-			i = run;
-			continue;
-		}
+	for (;;) {
+		size_t run = json_plain_span(u + i, n - i);
+		sb_copy(d, s + i, run);
+		d += run;
+		i += run;
+		if (i >= n)
+			break;
 		unsigned char c = u[i];
 		if (c == '"' || c == '\\') {
-			char e[2] = { '\\', (char)c };
-			put(w, e, 2);
+			*d++ = '\\';
+			*d++ = (char)c;
 			i++;
 		} else if (c < 0x20 || c == 0x7f) {
-			char e[8];
+			*d++ = '\\';
 			switch (c) {
-			case '\n': put(w, "\\n", 2); break;
-			case '\r': put(w, "\\r", 2); break;
-			case '\t': put(w, "\\t", 2); break;
+			case '\n': *d++ = 'n'; break;
+			case '\r': *d++ = 'r'; break;
+			case '\t': *d++ = 't'; break;
 			default:
-				snprintf(e, sizeof(e), "\\u%04x", c);
-				put(w, e, 6);
+				memcpy(d, "u00", 3);
+				d[3] = hex_digit[c >> 4];
+				d[4] = hex_digit[c & 15];
+				d += 5;
 			}
 			i++;
 		} else {
 			size_t len = utf8_seq_len(u + i, n - i);
 			if (len == 0) {
-				put(w, "\\ufffd", 6);
+				memcpy(d, "\\ufffd", 6);
+				d += 6;
 				i++;
 			} else {
-				put(w, s + i, len);
+				memcpy(d, s + i, len);
+				d += len;
 				i += len;
 			}
 		}
 	}
-	put_char(w, '"');
+	*d++ = '"';
+	*d = '\0';
+	w->len = (size_t)(d - w->buf);
 }
 
 void jw_key(struct json_writer *w, const char *key)
@@ -167,21 +193,34 @@ void jw_string(struct json_writer *w, const char *s)
 	jw_string_n(w, s, strlen(s));
 }
 
+void jw_string_plain(struct json_writer *w, const char *s)
+{
+	if (!s) {
+		jw_null(w);
+		return;
+	}
+	size_t n = strlen(s);
+	separate(w);
+	if (!reserve(w, n + 2))
+		return;
+	char *d = w->buf + w->len;
+	*d++ = '"';
+	sb_copy(d, s, n);
+	d += n;
+	*d++ = '"';
+	*d = '\0';
+	w->len = (size_t)(d - w->buf);
+}
+
 void jw_string_n(struct json_writer *w, const char *s, size_t n)
 {
 	separate(w);
 	put_escaped(w, s, n);
 }
 
-/* Decimal digits of v at the end of b[24]; returns where they start. */
-static char *utoa_end(uint64_t v, char *end)
+static inline char *utoa_end(uint64_t v, char *end)
 {
-	char *p = end;
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	return p;
+	return sb_utoa_end(v, end);
 }
 
 void jw_int(struct json_writer *w, int64_t v)

@@ -8,18 +8,21 @@
 
 #include "decode.h"
 
-static void write_addr(struct json_writer *w, const char *key, const struct ip_addr *a)
+/* The helpers with a key take it quoted (JW_QUOTED). */
+static void write_addr(struct json_writer *w, const char *qkey, size_t qlen, const struct ip_addr *a)
 {
 	char buf[ADDR_STRLEN];
 	format_addr(a, buf);
-	jw_kv_string(w, key, buf);
+	jw_key_quoted(w, qkey, qlen);
+	jw_string_plain(w, buf);
 }
 
-static void write_ts(struct json_writer *w, const char *key, uint64_t usec)
+static void write_ts(struct json_writer *w, const char *qkey, size_t qlen, uint64_t usec)
 {
 	char buf[32];
 	format_timestamp(usec, buf);
-	jw_kv_string(w, key, buf);
+	jw_key_quoted(w, qkey, qlen);
+	jw_string_plain(w, buf);
 }
 
 static const char *tunnel_name(uint8_t t)
@@ -40,32 +43,32 @@ static const char *tunnel_name(uint8_t t)
 
 static void write_tuple(struct json_writer *w, const struct record *r)
 {
-	write_addr(w, "src_ip", &r->src);
-	jw_kv_uint(w, "src_port", r->sport);
-	write_addr(w, "dest_ip", &r->dst);
-	jw_kv_uint(w, "dest_port", r->dport);
-	jw_kv_string(w, "proto", r->proto == 6 ? "TCP" : r->proto == 17 ? "UDP" : "OTHER");
-	jw_kv_string(w, "app_proto", app_proto_name((enum app_proto)r->app_proto));
+	write_addr(w, JW_QUOTED("src_ip"), &r->src);
+	JW_KV_UINT(w, "src_port", r->sport);
+	write_addr(w, JW_QUOTED("dest_ip"), &r->dst);
+	JW_KV_UINT(w, "dest_port", r->dport);
+	JW_KV_PLAIN(w, "proto", r->proto == 6 ? "TCP" : r->proto == 17 ? "UDP" : "OTHER");
+	JW_KV_PLAIN(w, "app_proto", app_proto_name((enum app_proto)r->app_proto));
 	if (r->vlan)
-		jw_kv_uint(w, "vlan", r->vlan);
+		JW_KV_UINT(w, "vlan", r->vlan);
 	if (r->tunnel) {
-		jw_key(w, "tunnel");
+		JW_KEY(w, "tunnel");
 		jw_object_begin(w);
-		jw_kv_string(w, "type", tunnel_name(r->tunnel));
-		write_addr(w, "src_ip", &r->outer_src);
-		write_addr(w, "dest_ip", &r->outer_dst);
+		JW_KV_PLAIN(w, "type", tunnel_name(r->tunnel));
+		write_addr(w, JW_QUOTED("src_ip"), &r->outer_src);
+		write_addr(w, JW_QUOTED("dest_ip"), &r->outer_dst);
 		jw_object_end(w);
 	}
 }
 
 static void write_evidence(struct json_writer *w, const struct verdict *v)
 {
-	jw_key(w, "evidence");
+	JW_KEY(w, "evidence");
 	jw_array_begin(w);
 	for (unsigned i = 0; i < v->n_evidence; i++) {
 		jw_object_begin(w);
-		jw_kv_string(w, "source", evidence_source_name((enum evidence_source)v->evidence[i].source));
-		jw_kv_string(w, "value", v->evidence[i].value);
+		JW_KV_PLAIN(w, "source", evidence_source_name((enum evidence_source)v->evidence[i].source));
+		JW_KV_STRING(w, "value", v->evidence[i].value);
 		jw_object_end(w);
 	}
 	jw_array_end(w);
@@ -76,73 +79,75 @@ static void write_asn(struct json_writer *w, const struct record *r)
 {
 	if (!r->asn)
 		return;
-	jw_kv_uint(w, "asn", r->asn);
+	JW_KV_UINT(w, "asn", r->asn);
 	if (r->as_org[0])
-		jw_kv_string(w, "as_org", r->as_org);
+		JW_KV_STRING(w, "as_org", r->as_org);
 }
 
 static void write_alert(struct json_writer *w, const struct record *r, const char *sensor)
 {
-	write_ts(w, "timestamp", r->ts_usec);
-	jw_kv_string(w, "event_type", "alert");
-	jw_kv_uint(w, "flow_id", r->flow_id);
-	jw_kv_string(w, "community_id", r->community_id);
+	write_ts(w, JW_QUOTED("timestamp"), r->ts_usec);
+	JW_KV_PLAIN(w, "event_type", "alert");
+	JW_KV_UINT(w, "flow_id", r->flow_id);
+	JW_KV_PLAIN(w, "community_id", r->community_id);
 	write_tuple(w, r);
-	jw_kv_string(w, "service", service_name(r->verdict.service));
-	jw_kv_string(w, "policy", r->policy);
-	jw_kv_string(w, "confidence", confidence_name(r->verdict.confidence));
-	jw_kv_string(w, "signature", r->verdict.match);
+	JW_KV_PLAIN(w, "service", service_name(r->verdict.service));
+	JW_KV_STRING(w, "policy", r->policy);
+	JW_KV_PLAIN(w, "confidence", confidence_name(r->verdict.confidence));
+	JW_KV_STRING(w, "signature", r->verdict.match);
 	write_evidence(w, &r->verdict);
 	write_asn(w, r);
 	if (r->suppressed)
-		jw_kv_uint(w, "suppressed", r->suppressed);
-	jw_kv_string(w, "sensor", sensor);
+		JW_KV_UINT(w, "suppressed", r->suppressed);
+	JW_KV_STRING(w, "sensor", sensor);
 }
 
-static void write_optional_string(struct json_writer *w, const char *key, const char *s)
+static void write_optional_string(struct json_writer *w, const char *qkey, size_t qlen,
+				  const char *s)
 {
-	jw_kv_string(w, key, s[0] ? s : NULL);
+	jw_key_quoted(w, qkey, qlen);
+	jw_string(w, s[0] ? s : NULL);
 }
 
 static void write_flow(struct json_writer *w, const struct record *r, const char *sensor)
 {
-	write_ts(w, "timestamp", r->ts_usec);
-	jw_kv_string(w, "event_type", "flow");
-	jw_kv_uint(w, "flow_id", r->flow_id);
-	jw_kv_string(w, "community_id", r->community_id);
+	write_ts(w, JW_QUOTED("timestamp"), r->ts_usec);
+	JW_KV_PLAIN(w, "event_type", "flow");
+	JW_KV_UINT(w, "flow_id", r->flow_id);
+	JW_KV_PLAIN(w, "community_id", r->community_id);
 	write_tuple(w, r);
-	write_ts(w, "start", r->start_usec);
-	write_ts(w, "end", r->end_usec);
-	jw_kv_uint(w, "pkts_toserver", r->pkts[0]);
-	jw_kv_uint(w, "pkts_toclient", r->pkts[1]);
-	jw_kv_uint(w, "bytes_toserver", r->bytes[0]);
-	jw_kv_uint(w, "bytes_toclient", r->bytes[1]);
-	write_optional_string(w, "sni", r->sni);
-	write_optional_string(w, "quic_sni", r->quic_sni);
-	write_optional_string(w, "http_host", r->http_host);
+	write_ts(w, JW_QUOTED("start"), r->start_usec);
+	write_ts(w, JW_QUOTED("end"), r->end_usec);
+	JW_KV_UINT(w, "pkts_toserver", r->pkts[0]);
+	JW_KV_UINT(w, "pkts_toclient", r->pkts[1]);
+	JW_KV_UINT(w, "bytes_toserver", r->bytes[0]);
+	JW_KV_UINT(w, "bytes_toclient", r->bytes[1]);
+	write_optional_string(w, JW_QUOTED("sni"), r->sni);
+	write_optional_string(w, JW_QUOTED("quic_sni"), r->quic_sni);
+	write_optional_string(w, JW_QUOTED("http_host"), r->http_host);
 	if (r->alpn[0])
-		jw_kv_string(w, "alpn", r->alpn);
+		JW_KV_STRING(w, "alpn", r->alpn);
 	if (r->ech)
-		jw_kv_bool(w, "ech", true);
-	jw_key(w, "dns_queries");
+		JW_KV_BOOL(w, "ech", true);
+	JW_KEY(w, "dns_queries");
 	jw_array_begin(w);
 	for (unsigned i = 0; i < r->n_dns; i++)
 		jw_string(w, r->dns_queries[i]);
 	jw_array_end(w);
 	if (r->dns_more)
-		jw_kv_uint(w, "dns_queries_more", r->dns_more);
+		JW_KV_UINT(w, "dns_queries_more", r->dns_more);
 	if (r->verdict.service != SVC_NONE) {
-		jw_kv_string(w, "service", service_name(r->verdict.service));
-		jw_kv_string(w, "confidence", confidence_name(r->verdict.confidence));
+		JW_KV_PLAIN(w, "service", service_name(r->verdict.service));
+		JW_KV_PLAIN(w, "confidence", confidence_name(r->verdict.confidence));
 	} else {
-		jw_key(w, "service");
+		JW_KEY(w, "service");
 		jw_null(w);
 	}
 	write_evidence(w, &r->verdict);
 	write_asn(w, r);
-	write_optional_string(w, "policy", r->policy);
-	jw_kv_string(w, "end_reason", end_reason_name(r->end_reason));
-	jw_kv_string(w, "sensor", sensor);
+	write_optional_string(w, JW_QUOTED("policy"), r->policy);
+	JW_KV_PLAIN(w, "end_reason", end_reason_name(r->end_reason));
+	JW_KV_STRING(w, "sensor", sensor);
 }
 
 void record_to_json(const struct record *r, const char *sensor, struct json_writer *w)

@@ -2,6 +2,8 @@
  * (record_queue.h). */
 #include "record_queue.h"
 
+#include "strbuf.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,15 +100,23 @@ size_t rq_pack(const struct record *r, unsigned char *out)
 	size_t pos = 0, o = 0;
 	for (size_t i = 0; i < n_str; i++) {
 		const struct str_field *f = &str_fields[i];
-		memcpy(out + o, b + pos, f->off - pos);
-		o += f->off - pos;
+		if (f->off > pos) {
+			sb_copy((char *)out + o, b + pos, f->off - pos);
+			o += f->off - pos;
+		}
 		pos = f->off + f->size;
-		if (!field_used(f, r))
+		if (!field_used(f, r)) {
+			while (f->cond == IF_DNS && i + 1 < n_str && str_fields[i + 1].cond == IF_DNS &&
+			       str_fields[i + 1].off == pos) {
+				f = &str_fields[++i];
+				pos = f->off + f->size;
+			}
 			continue;
+		}
 		size_t n = strnlen((const char *)b + f->off, f->size);
 		if (n < f->size)
 			n++;
-		memcpy(out + o, b + f->off, n);
+		sb_copy((char *)out + o, b + f->off, n);
 		o += n;
 	}
 	memcpy(out + o, b + pos, sizeof(*r) - pos);
@@ -124,11 +134,21 @@ void rq_unpack_bytes(const unsigned char *in, size_t len, struct record *r)
 		size_t gap = f->off - pos;
 		if ((size_t)(end - in) < gap)
 			goto short_input;
-		memcpy(b + pos, in, gap);
-		in += gap;
+		if (gap) {
+			sb_copy((char *)b + pos, in, gap);
+			in += gap;
+		}
 		pos = f->off + f->size;
 		if (!field_used(f, r)) {
 			b[f->off] = '\0';
+			/* the DNS queries past the count: the rest of them, back
+			 * to back, are unused too */
+			while (f->cond == IF_DNS && i + 1 < n_str && str_fields[i + 1].cond == IF_DNS &&
+			       str_fields[i + 1].off == pos) {
+				f = &str_fields[++i];
+				b[f->off] = '\0';
+				pos = f->off + f->size;
+			}
 			continue;
 		}
 		size_t avail = (size_t)(end - in);
@@ -138,7 +158,7 @@ void rq_unpack_bytes(const unsigned char *in, size_t len, struct record *r)
 				goto short_input;
 			n++;
 		}
-		memcpy(b + f->off, in, n);
+		sb_copy((char *)b + f->off, in, n);
 		in += n;
 	}
 	if ((size_t)(end - in) < sizeof(*r) - pos)

@@ -579,14 +579,7 @@ void sink_enqueue_parts(struct sink *s, const struct iovec *parts, int n)
 	bool to_disk = s->spool && (spool_pending(s->spool) > 0 ||
 				    s->mem.bytes + len > s->lim.memory);
 	if (to_disk) {
-		const char *data = parts[0].iov_base;
-		if (n > 1) {
-			sb_reset(&s->scratch);
-			for (int i = 0; i < n; i++)
-				sb_put(&s->scratch, parts[i].iov_base, parts[i].iov_len);
-			data = s->scratch.buf;
-		}
-		if (!(n > 1 && s->scratch.oom) && spool_append(s->spool, data, len))
+		if (spool_append_parts(s->spool, parts, n))
 			count(&s->c.spooled, 1);
 		else
 			dropped(s, 1, "the spool is full");

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define MAGIC "AMSPOOL1"
@@ -137,14 +138,20 @@ void spool_close(struct spool *s)
 	free(s);
 }
 
-bool spool_append(struct spool *s, const void *data, size_t len)
+bool spool_append_parts(struct spool *s, const struct iovec *parts, int n)
 {
+	size_t len = 0;
+	for (int i = 0; i < n; i++)
+		len += parts[i].iov_len;
 	if (len > MSG_MAX || s->end_off + s->wbuf.len - HDR + 4 + len > s->max_bytes)
 		return false;
 	uint8_t hdr[4] = { (uint8_t)len, (uint8_t)(len >> 8), (uint8_t)(len >> 16),
 			   (uint8_t)(len >> 24) };
-	sb_put(&s->wbuf, hdr, 4);
-	sb_put(&s->wbuf, data, len);
+	if (sb_reserve(&s->wbuf, 4 + len)) {
+		sb_put(&s->wbuf, hdr, 4);
+		for (int i = 0; i < n; i++)
+			sb_put(&s->wbuf, parts[i].iov_base, parts[i].iov_len);
+	}
 	if (s->wbuf.oom) {
 		/* what was buffered before is gone as well */
 		sb_reset(&s->wbuf);
@@ -158,6 +165,12 @@ bool spool_append(struct spool *s, const void *data, size_t len)
 	if (s->wbuf.len >= CHUNK)
 		spool_flush(s);
 	return true;
+}
+
+bool spool_append(struct spool *s, const void *data, size_t len)
+{
+	struct iovec part = { (void *)data, len };
+	return spool_append_parts(s, &part, 1);
 }
 
 /* Makes [off, off + n) available in rbuf; false on a short read. */

@@ -25,12 +25,14 @@ void sb_reset(struct strbuf *b)
 		b->buf[0] = '\0';
 }
 
-static bool reserve(struct strbuf *b, size_t extra)
+bool sb_grow(struct strbuf *b, size_t extra)
 {
 	if (b->oom)
 		return false;
-	if (b->len + extra + 1 <= b->cap)
-		return true;
+	if (extra > SIZE_MAX / 4 - b->len) {
+		b->oom = true;
+		return false;
+	}
 	size_t cap = b->cap ? b->cap : 256;
 	while (cap < b->len + extra + 1)
 		cap *= 2;
@@ -42,25 +44,6 @@ static bool reserve(struct strbuf *b, size_t extra)
 	b->buf = nb;
 	b->cap = cap;
 	return true;
-}
-
-void sb_put(struct strbuf *b, const void *s, size_t n)
-{
-	if (!reserve(b, n))
-		return;
-	memcpy(b->buf + b->len, s, n);
-	b->len += n;
-	b->buf[b->len] = '\0';
-}
-
-void sb_puts(struct strbuf *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
-}
-
-void sb_putc(struct strbuf *b, char c)
-{
-	sb_put(b, &c, 1);
 }
 
 void sb_printf(struct strbuf *b, const char *fmt, ...)
@@ -76,7 +59,7 @@ void sb_printf(struct strbuf *b, const char *fmt, ...)
 		sb_put(b, small, (size_t)n);
 		return;
 	}
-	if (!reserve(b, (size_t)n))
+	if (!sb_reserve(b, (size_t)n))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);

@@ -15,45 +15,46 @@ void syslog_sd_escape(const char *s, struct strbuf *out)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t n = strlen(s), i = 0;
-	while (i < n) {
-		size_t run = i;   /* printable ASCII that needs nothing */
-		while (run < n && u[run] >= 0x20 && u[run] < 0x7f && u[run] != '"' && u[run] != '\\' &&
-		       u[run] != ']')
-			run++;
-		if (run > i) {
-			sb_put(out, s + i, run - i);
-			i = run;
-			continue;
-		}
+	/* Room once, for the worst case: no byte takes more than three. */
+	if (n > SIZE_MAX / 4 || !sb_reserve(out, 3 * n))
+		return;
+	char *d = out->buf + out->len;
+	for (;;) {
+		size_t run = plain_span(u + i, n - i, '"', '\\', ']');
+		sb_copy(d, s + i, run);
+		d += run;
+		i += run;
+		if (i >= n)
+			break;
 		unsigned char c = u[i];
 		if (c == '"' || c == '\\' || c == ']') {
-			char e[2] = { '\\', (char)c };
-			sb_put(out, e, 2);
+			*d++ = '\\';
+			*d++ = (char)c;
 			i++;
 		} else if (c < 0x20 || c == 0x7f) {
-			sb_putc(out, ' ');
+			*d++ = ' ';
 			i++;
 		} else {
 			size_t len = utf8_seq_len(u + i, n - i);
 			if (len == 0) {
-				sb_put(out, "\xef\xbf\xbd", 3);
+				memcpy(d, "\xef\xbf\xbd", 3);
+				d += 3;
 				i++;
 			} else {
-				sb_put(out, s + i, len);
+				memcpy(d, s + i, len);
+				d += len;
 				i += len;
 			}
 		}
 	}
+	*d = '\0';
+	out->len = (size_t)(d - out->buf);
 }
 
 /* Decimal v (no printf: this runs for every message). */
 static void put_uint(struct strbuf *out, uint64_t v)
 {
-	char b[24], *end = b + sizeof(b), *p = end;
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	char b[24], *end = b + sizeof(b), *p = sb_utoa_end(v, end);
 	sb_put(out, p, (size_t)(end - p));
 }
 
@@ -91,6 +92,22 @@ static void param_(struct strbuf *out, const char *pre, size_t pre_len, const ch
 	sb_putc(out, '"');
 }
 
+/* A value this program made (names from its own tables, addresses,
+ * Community IDs): nothing in it to escape. */
+#define param_plain(out, name, value) param_plain_(out, " " name "=\"", sizeof(name) + 2, value)
+
+static void param_plain_(struct strbuf *out, const char *pre, size_t pre_len, const char *value)
+{
+	if (!value || !value[0])
+		return;
+	size_t n = strlen(value);
+	if (!sb_reserve(out, pre_len + n + 1))
+		return;
+	sb_put(out, pre, pre_len);
+	sb_put(out, value, n);
+	sb_putc(out, '"');
+}
+
 static void param_uint_(struct strbuf *out, const char *pre, size_t pre_len, uint64_t v)
 {
 	sb_put(out, pre, pre_len);
@@ -103,22 +120,22 @@ static void structured_data(const struct record *r, struct strbuf *out)
 	char a[ADDR_STRLEN];
 	bool alert = r->kind == RECORD_ALERT;
 	sb_puts(out, "[" SD_ID);
-	param(out, "event", alert ? "alert" : "flow");
+	param_plain(out, "event", alert ? "alert" : "flow");
 	if (r->verdict.service != SVC_NONE) {
-		param(out, "service", service_name(r->verdict.service));
-		param(out, "confidence", confidence_name(r->verdict.confidence));
+		param_plain(out, "service", service_name(r->verdict.service));
+		param_plain(out, "confidence", confidence_name(r->verdict.confidence));
 		param(out, "signature", r->verdict.match);
 	}
 	param(out, "policy", r->policy);
 	format_addr(&r->src, a);
-	param(out, "src", a);
+	param_plain(out, "src", a);
 	param_uint(out, "sport", r->sport);
 	format_addr(&r->dst, a);
-	param(out, "dst", a);
+	param_plain(out, "dst", a);
 	param_uint(out, "dport", r->dport);
-	param(out, "proto", r->proto == 6 ? "TCP" : r->proto == 17 ? "UDP" : "OTHER");
+	param_plain(out, "proto", r->proto == 6 ? "TCP" : r->proto == 17 ? "UDP" : "OTHER");
 	param(out, "domain", record_domain(r));
-	param(out, "community_id", r->community_id);
+	param_plain(out, "community_id", r->community_id);
 	param_uint(out, "flow_id", r->flow_id);
 	if (r->suppressed)
 		param_uint(out, "suppressed", r->suppressed);

@@ -286,11 +286,23 @@ START_TEST(packed_record_round_trip)
 	ck_assert_str_eq(got.dns_queries[0], "q0.icloud.com");
 	ck_assert_str_eq(got.dns_queries[1], "q1.icloud.com");
 	ck_assert_str_eq(got.dns_queries[2], "");
+	ck_assert_str_eq(got.dns_queries[RECORD_DNS_MAX - 1], "");
+	ck_assert_uint_eq(got.end_reason, 2);   /* the field after the queries left out */
+	ck_assert_uint_eq(got.dns_more, 9);
 	ck_assert_str_eq(got.verdict.evidence[0].value, "gateway.icloud.com");
 	ck_assert_str_eq(got.verdict.evidence[1].value, "");
 	ck_assert_str_eq(got.as_org, "APPLE-ENGINEERING");
 	ck_assert_uint_eq(got.flow_id, r.flow_id);
 	ck_assert_uint_eq(got.bytes[1], 6);
+	r.n_dns = 0;
+	n = rq_pack(&r, buf);
+	memset(&got, 0xAA, sizeof(got));
+	rq_unpack_bytes(buf, n, &got);
+	ck_assert_uint_eq(got.n_dns, 0);
+	for (int i = 0; i < RECORD_DNS_MAX; i++)
+		ck_assert_str_eq(got.dns_queries[i], "");
+	ck_assert_uint_eq(got.end_reason, 2);
+	ck_assert_str_eq(got.alpn, "h2,http/1.1");
 
 	/* An alert crosses in a few hundred bytes, not the struct's size. */
 	memset(&r, 0, sizeof(r));

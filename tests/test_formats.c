@@ -299,6 +299,74 @@ START_TEST(sink_specs)
 }
 END_TEST
 
+/* RFC 5424 PARAM-VALUE escaping one byte at a time: '"', '\' and ']'
+ * escaped, control bytes as spaces, bytes that are not UTF-8 as U+FFFD.
+ * The escaper scans 16 and 8 bytes at a time; it must give this. */
+static void reference_sd_escape(const unsigned char *s, size_t n, struct strbuf *out)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned char c = s[i];
+		if (c == '"' || c == '\\' || c == ']') {
+			sb_putc(out, '\\');
+			sb_putc(out, (char)c);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			sb_putc(out, ' ');
+			i++;
+		} else if (c < 0x80) {
+			sb_putc(out, (char)c);
+			i++;
+		} else {
+			size_t len = utf8_seq_len(s + i, n - i);
+			sb_put(out, len ? (const char *)s + i : "\xef\xbf\xbd", len ? len : 3);
+			i += len ? len : 1;
+		}
+	}
+}
+
+START_TEST(sd_escaping_matches_a_byte_by_byte_reference)
+{
+	static const unsigned char kinds[] = { 'a', '"', '\\', ']', '\n', 0x1f, 0x20, 0x7e, 0x7f,
+					       0x80, 0xc3, 0xe2, 0xf0, 0xff };
+	unsigned char s[81];
+	struct strbuf got, want;
+	sb_init(&got);
+	sb_init(&want);
+	uint32_t seed = 777;
+	for (size_t n = 0; n <= 70; n++) {
+		for (size_t pos = 0; pos < (n ? n : 1); pos++)
+			for (size_t k = 0; k < sizeof(kinds); k++) {
+				memset(s, 'x', n);
+				if (n)
+					s[pos] = kinds[k];
+				s[n] = '\0';
+				sb_reset(&got);
+				sb_reset(&want);
+				sb_puts(&got, "<");   /* appends after what is there */
+				sb_puts(&want, "<");
+				syslog_sd_escape((const char *)s, &got);
+				reference_sd_escape(s, n, &want);
+				ck_assert_uint_eq(got.len, want.len);
+				ck_assert_str_eq(got.buf, want.buf);
+			}
+		for (int r = 0; r < 50; r++) {
+			for (size_t i = 0; i < n; i++) {
+				seed = seed * 1103515245u + 12345u;
+				s[i] = (unsigned char)((seed >> 16) % 255 + 1);   /* no NUL */
+			}
+			s[n] = '\0';
+			sb_reset(&got);
+			sb_reset(&want);
+			syslog_sd_escape((const char *)s, &got);
+			reference_sd_escape(s, n, &want);
+			ck_assert_str_eq(got.buf, want.buf);
+		}
+	}
+	sb_free(&got);
+	sb_free(&want);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("formats");
@@ -309,6 +377,7 @@ static Suite *make_suite(void)
 	tcase_add_test(t, ecs_names_and_escaping);
 	tcase_add_test(t, rfc5424_structured_data_escaping);
 	tcase_add_test(t, rfc3164_and_framing);
+	tcase_add_test(t, sd_escaping_matches_a_byte_by_byte_reference);
 	tcase_add_test(t, every_format_is_one_line);
 	tcase_add_test(t, sink_specs);
 	suite_add_tcase(s, t);

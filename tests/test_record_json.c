@@ -140,6 +140,32 @@ START_TEST(ipv6_addresses_are_rfc5952)
 }
 END_TEST
 
+/* The names the JSON and syslog writers copy without escaping (their own
+ * tables) hold nothing that would need it, whatever value they are asked
+ * for, in range or not. */
+static void assert_plain(const char *s)
+{
+	if (!s)
+		return;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		ck_assert_msg(*p > 0x20 && *p < 0x7f && *p != '"' && *p != '\\' && *p != ']',
+			      "'%s' needs escaping", s);
+}
+
+START_TEST(table_names_need_no_escaping)
+{
+	for (int i = -1; i <= SVC_COUNT + 1; i++)
+		assert_plain(service_name((enum service_id)i));
+	for (int i = -1; i <= 8; i++) {
+		assert_plain(app_proto_name((enum app_proto)i));
+		assert_plain(confidence_name((enum confidence)i));
+		assert_plain(evidence_source_name((enum evidence_source)i));
+	}
+	for (int i = -1; i <= 16; i++)
+		assert_plain(end_reason_name(i));
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("record_json");
@@ -149,6 +175,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, flow_record_of_a_non_apple_flow);
 	tcase_add_test(tc, flow_record_lists_dns_queries_and_ech);
 	tcase_add_test(tc, ipv6_addresses_are_rfc5952);
+	tcase_add_test(tc, table_names_need_no_escaping);
 	suite_add_tcase(s, tc);
 	return s;
 }
