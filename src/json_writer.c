@@ -312,7 +312,7 @@ void format_timestamp(uint64_t ts_usec, char out[32])
 	out[27] = '\0';
 }
 
-void format_addr(const struct ip_addr *a, char out[ADDR_STRLEN])
+static void format_addr_uncached(const struct ip_addr *a, char out[ADDR_STRLEN])
 {
 	if (!addr_is_v4(a)) {
 		addr_format(a, out);
@@ -328,4 +328,26 @@ void format_addr(const struct ip_addr *a, char out[ADDR_STRLEN])
 		*p++ = (char)('0' + v % 10);
 		*p++ = i < 15 ? '.' : '\0';
 	}
+}
+
+/* A record's two addresses are written once per body format and again in
+ * each syslog header: the last two texts are kept (per thread). */
+void format_addr(const struct ip_addr *a, char out[ADDR_STRLEN])
+{
+	static _Thread_local struct {
+		struct ip_addr a;
+		char text[ADDR_STRLEN];
+		bool used;
+	} last[2];
+	static _Thread_local unsigned next;
+	for (int i = 0; i < 2; i++)
+		if (last[i].used && memcmp(&last[i].a, a, sizeof(*a)) == 0) {
+			memcpy(out, last[i].text, ADDR_STRLEN);
+			return;
+		}
+	format_addr_uncached(a, out);
+	unsigned k = next++ & 1;
+	last[k].a = *a;
+	memcpy(last[k].text, out, ADDR_STRLEN);
+	last[k].used = true;
 }
