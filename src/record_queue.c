@@ -28,8 +28,9 @@ struct record_queue {
 /* ---- the packed form ----------------------------------------------------------
  *
  * struct record is copied byte for byte, except its string fields: each
- * is cut after its NUL (kept whole if it has none), and the evidence and
- * DNS entries past the record's counts are left out. Every other byte,
+ * goes as a two-byte length (little-endian) and its bytes up to the NUL
+ * (all of them if it has none), and the evidence and DNS entries past the
+ * record's counts are left out. Every other byte,
  * padding included, goes as it is, so a field added to the record later
  * crosses without change here. */
 
@@ -42,6 +43,8 @@ struct str_field {
 };
 
 #define N_STR (8 + EVIDENCE_MAX + RECORD_DNS_MAX)
+/* the lengths are what a packed record can take past the struct's size */
+_Static_assert(2 * N_STR <= RQ_PACKED_MAX - sizeof(struct record), "RQ_PACKED_MAX");
 static struct str_field str_fields[N_STR];
 static size_t n_str;
 static pthread_once_t fields_once = PTHREAD_ONCE_INIT;
@@ -114,10 +117,10 @@ size_t rq_pack(const struct record *r, unsigned char *out)
 			continue;
 		}
 		size_t n = strnlen((const char *)b + f->off, f->size);
-		if (n < f->size)
-			n++;
-		sb_copy((char *)out + o, b + f->off, n);
-		o += n;
+		out[o] = (unsigned char)n;
+		out[o + 1] = (unsigned char)(n >> 8);
+		sb_copy((char *)out + o + 2, b + f->off, n);
+		o += 2 + n;
 	}
 	memcpy(out + o, b + pos, sizeof(*r) - pos);
 	return o + sizeof(*r) - pos;
@@ -151,14 +154,15 @@ void rq_unpack_bytes(const unsigned char *in, size_t len, struct record *r)
 			}
 			continue;
 		}
-		size_t avail = (size_t)(end - in);
-		size_t n = strnlen((const char *)in, avail < f->size ? avail : f->size);
-		if (n < f->size) {
-			if (n == avail)
-				goto short_input;
-			n++;
-		}
+		if (end - in < 2)
+			goto short_input;
+		size_t n = (size_t)in[0] | (size_t)in[1] << 8;
+		in += 2;
+		if (n > f->size || (size_t)(end - in) < n)
+			goto short_input;
 		sb_copy((char *)b + f->off, in, n);
+		if (n < f->size)
+			b[f->off + n] = '\0';
 		in += n;
 	}
 	if ((size_t)(end - in) < sizeof(*r) - pos)

@@ -275,6 +275,22 @@ START_TEST(packed_record_round_trip)
 	rq_unpack_bytes(buf, n, &got);
 	ck_assert(memcmp(&r, &got, sizeof(r)) == 0);
 
+	/* Cut anywhere, or with a string length past its field, the bytes
+	 * give an empty record, not one read past the input. */
+	static struct record zero;
+	for (size_t cut = 0; cut < n; cut += (cut < 64 || n - cut < 64) ? 1 : 97) {
+		memset(&got, 0xAA, sizeof(got));
+		rq_unpack_bytes(buf, cut, &got);
+		ck_assert_msg(memcmp(&got, &zero, sizeof(got)) == 0, "cut at %zu of %zu", cut, n);
+	}
+	size_t first_len = offsetof(struct record, community_id);   /* where its length goes */
+	unsigned char saved = buf[first_len + 1];
+	buf[first_len + 1] = 0xff;
+	memset(&got, 0xAA, sizeof(got));
+	rq_unpack_bytes(buf, n, &got);
+	ck_assert(memcmp(&got, &zero, sizeof(got)) == 0);
+	buf[first_len + 1] = saved;
+
 	/* Entries past the counts are left out, and come back empty. */
 	r.n_dns = 2;
 	r.verdict.n_evidence = 1;
