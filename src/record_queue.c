@@ -40,6 +40,7 @@ struct str_field {
 	uint32_t off, size;
 	uint8_t cond;
 	uint8_t index;
+	uint8_t run_last;    /* IF_DNS: the last field of the back-to-back run it starts */
 };
 
 #define N_STR (8 + EVIDENCE_MAX + RECORD_DNS_MAX)
@@ -52,7 +53,7 @@ static pthread_once_t fields_once = PTHREAD_ONCE_INIT;
 static void add_field(size_t off, size_t size, uint8_t cond, uint8_t index)
 {
 	if (n_str < N_STR)
-		str_fields[n_str++] = (struct str_field){ (uint32_t)off, (uint32_t)size, cond, index };
+		str_fields[n_str++] = (struct str_field){ (uint32_t)off, (uint32_t)size, cond, index, 0 };
 }
 
 #define FIELD(f) offsetof(struct record, f), sizeof(((struct record *)0)->f)
@@ -75,6 +76,13 @@ static void init_fields(void)
 	for (int i = 0; i < RECORD_DNS_MAX; i++)
 		add_field(offsetof(struct record, dns_queries) + (size_t)i * DNS_NAME_MAX, DNS_NAME_MAX,
 			  IF_DNS, (uint8_t)i);
+	for (size_t i = n_str; i-- > 0;)
+		str_fields[i].run_last =
+			(uint8_t)(i + 1 < n_str && str_fields[i].cond == IF_DNS &&
+					  str_fields[i + 1].cond == IF_DNS &&
+					  str_fields[i + 1].off == str_fields[i].off + str_fields[i].size
+				  ? str_fields[i + 1].run_last
+				  : i);
 	/* Out of order, the packing would be wrong: then copy records whole. */
 	for (size_t i = 1; i < n_str; i++)
 		if (str_fields[i].off < str_fields[i - 1].off + str_fields[i - 1].size)
@@ -109,11 +117,9 @@ size_t rq_pack(const struct record *r, unsigned char *out)
 		}
 		pos = f->off + f->size;
 		if (!field_used(f, r)) {
-			while (f->cond == IF_DNS && i + 1 < n_str && str_fields[i + 1].cond == IF_DNS &&
-			       str_fields[i + 1].off == pos) {
-				f = &str_fields[++i];
-				pos = f->off + f->size;
-			}
+			/* the DNS queries past the count: the rest of the run too */
+			i = f->run_last;
+			pos = str_fields[i].off + str_fields[i].size;
 			continue;
 		}
 		size_t n = strnlen((const char *)b + f->off, f->size);
@@ -143,15 +149,11 @@ void rq_unpack_bytes(const unsigned char *in, size_t len, struct record *r)
 		}
 		pos = f->off + f->size;
 		if (!field_used(f, r)) {
-			b[f->off] = '\0';
-			/* the DNS queries past the count: the rest of them, back
-			 * to back, are unused too */
-			while (f->cond == IF_DNS && i + 1 < n_str && str_fields[i + 1].cond == IF_DNS &&
-			       str_fields[i + 1].off == pos) {
-				f = &str_fields[++i];
-				b[f->off] = '\0';
-				pos = f->off + f->size;
-			}
+			/* empty, and so are the rest of a run of DNS queries */
+			for (size_t k = i; k <= f->run_last; k++)
+				b[str_fields[k].off] = '\0';
+			i = f->run_last;
+			pos = str_fields[i].off + str_fields[i].size;
 			continue;
 		}
 		if (end - in < 2)
