@@ -59,7 +59,7 @@ struct config {
 	char chroot_dir[CONFIG_PATH_MAX];  /* [capture] chroot: folder to confine to with user; "" = none */
 	uint32_t stats_interval;     /* [capture] stats_interval: seconds between live drop reports; 60 (0 off) */
 	uint32_t delivery_queue;     /* [delivery] queue: records between capture and delivery; 4096 */
-	uint32_t delivery_memory;    /* [delivery] memory: bytes per sink waiting in memory; 64 MiB */
+	uint32_t delivery_memory;    /* [delivery] memory: bytes per sink waiting in memory; 0: 4 MiB with a spool, else 64 MiB */
 	char spool_dir[CONFIG_PATH_MAX];  /* [delivery] spool_dir; "" = no spool */
 	uint32_t spool_size;         /* [delivery] spool_size: bytes per sink on disk; 1 GiB */
 	uint32_t flush_timeout;      /* [delivery] flush_timeout: seconds at the end; 10 */

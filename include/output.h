@@ -30,7 +30,7 @@ struct output;
 
 struct output_settings {
 	uint32_t queue;              /* records between packet processing and delivery */
-	uint64_t memory;             /* bytes per sink waiting in memory */
+	uint64_t memory;             /* bytes per sink waiting in memory; 0: the sink default (sink.h) */
 	char spool_dir[512];         /* "" : no spool */
 	uint64_t spool_size;         /* bytes per sink on disk */
 	uint32_t flush_timeout;      /* seconds to deliver what waits, at the end */

@@ -113,8 +113,15 @@ struct sink_ops {
 	void (*stop)(struct sink *s);           /* close; keep what was not confirmed queued */
 };
 
+/* What waits in memory by default: with a spool, a cushion in front of it
+ * (writing to the spool is writing to the page cache, as fast as memory,
+ * while a backlog that grows in memory takes fresh pages, each a page
+ * fault); without one, all there is. */
+#define SINK_MEMORY_SPOOLED ((uint64_t)4 << 20)
+#define SINK_MEMORY_ALONE ((uint64_t)64 << 20)
+
 struct sink_limits {
-	uint64_t memory;             /* bytes waiting in memory at most */
+	uint64_t memory;             /* bytes waiting in memory at most; 0: the default above */
 	uint64_t spool_size;         /* bytes on disk at most (0: no spool) */
 	char spool_dir[512];         /* "" : no spool */
 	uint32_t reconnect_max_ms;

@@ -201,7 +201,7 @@ void config_init(struct config *c)
 	c->reader_thread = true;
 	c->stats_interval = 60;
 	c->delivery_queue = 4096;
-	c->delivery_memory = 64u << 20;
+	c->delivery_memory = 0;   /* the sink's default: SINK_MEMORY_SPOOLED or _ALONE */
 	c->spool_size = 1u << 30;
 	c->flush_timeout = 10;
 	c->reconnect_max = 30;

@@ -42,7 +42,7 @@ void output_settings_default(struct output_settings *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->queue = 4096;
-	s->memory = 64u << 20;
+	s->memory = 0;   /* per sink: SINK_MEMORY_SPOOLED with a spool, else _ALONE */
 	s->spool_size = 1024u << 20;
 	s->flush_timeout = 10;
 	s->reconnect_max = 30;

@@ -508,6 +508,8 @@ bool sink_start(struct sink *s, struct event_base *base, struct delivery *d,
 			sink_log(s, "%llu messages from an earlier run wait in %s",
 				 (unsigned long long)spool_pending(s->spool), path);
 	}
+	if (s->lim.memory == 0)
+		s->lim.memory = s->spool ? SINK_MEMORY_SPOOLED : SINK_MEMORY_ALONE;
 	sink_update_gauges(s);
 	return s->ops->start(s, err, errlen);
 }

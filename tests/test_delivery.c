@@ -590,12 +590,70 @@ START_TEST(spool_write_error_counts_as_dropped)
 }
 END_TEST
 
+/* Alerts for a receiver that is away: by default 4 MiB of them wait in
+ * memory when there is a spool (the rest go to it), 64 MiB when there is
+ * none. */
+static void run_away_receiver(const char *spool_dir, struct output_sink_stats *st)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	socklen_t sl = sizeof(sa);
+	getsockname(fd, (struct sockaddr *)&sa, &sl);
+	char spec[128], err[512];
+	snprintf(spec, sizeof(spec), "syslog:tcp://127.0.0.1:%u", ntohs(sa.sin_port));
+	struct output *o = output_new("unit", 0);
+	ck_assert(output_add(o, spec, NULL, err, sizeof(err)));
+	struct output_settings set;
+	output_settings_default(&set);
+	set.flush_timeout = 0;
+	set.lossless = true;         /* every record reaches the sink */
+	if (spool_dir) {
+		mkdir(spool_dir, 0700);
+		snprintf(set.spool_dir, sizeof(set.spool_dir), "%s", spool_dir);
+	}
+	output_configure(o, &set);
+	ck_assert_msg(output_start(o, NULL, err, sizeof(err)), "%s", err);
+	struct record r;
+	memset(&r, 0, sizeof(r));
+	r.kind = RECORD_ALERT;
+	r.verdict.service = SVC_PUSH;
+	strcpy(r.verdict.match, "push.apple.com");
+	for (int i = 0; i < 20000; i++) {   /* some 8 MiB of messages */
+		r.flow_id = (uint64_t)i;
+		output_write(o, &r);
+	}
+	output_flush(o);
+	ck_assert_uint_eq(output_stats(o, st, 1), 1);
+	output_free(o);
+	close(fd);
+}
+
+START_TEST(memory_in_front_of_a_spool_is_small_by_default)
+{
+	struct output_sink_stats st;
+	char dir[256];
+	path_of(dir, sizeof(dir), "spool-default-memory");
+	run_away_receiver(dir, &st);
+	ck_assert_uint_eq(st.dropped, 0);
+	ck_assert_uint_gt(st.spooled, 0);
+	ck_assert_uint_eq(st.queued + st.spooled, 20000);
+	ck_assert_uint_lt(st.queued, 20000 / 2);   /* 4 MiB: fewer than half of them */
+
+	run_away_receiver(NULL, &st);
+	ck_assert_uint_eq(st.dropped, 0);
+	ck_assert_uint_eq(st.spooled, 0);
+	ck_assert_uint_eq(st.queued, 20000);      /* 64 MiB hold them all */
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("delivery");
 	TCase *t = tcase_create("delivery");
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, spool_keeps_order_bound_and_position);
+	tcase_add_test(t, memory_in_front_of_a_spool_is_small_by_default);
 	tcase_add_test(t, spool_prepend_puts_older_messages_first);
 	tcase_add_test(t, spool_write_failure_is_a_loss);
 	tcase_add_test(t, queue_drops_when_full_unless_asked_to_wait);
