@@ -92,6 +92,7 @@
 #define DNS_GRACE_MS 250             /* live: look again in the DNS cache (engine_tick) */
 #define PIPE_AHEAD 16                /* one worker, reading thread: frame bytes fetched ahead */
 #define DECODE_AHEAD 8               /* and frames decoded ahead (a power of two) */
+#define PIPE_REFILL_AT 2             /* a full ring: the reader sleeps until this many blocks are left */
 #define PREFETCH_AHEAD 4             /* frames whose headers are fetched ahead */                /* reading a frame / processing it, for the reader's share */
 
 /* A number that only grows, which other threads can sleep on until it
@@ -685,8 +686,15 @@ static void pipe_packet(void *ctx, int linktype, const uint8_t *data, uint32_t c
 		b = NULL;
 	}
 	if (!b) {
+		/* The ring is full: sleep until the worker has nearly emptied
+		 * it, then fill it again in one go. The worker wakes the
+		 * reader once per RING_BLOCKS - PIPE_REFILL_AT blocks, not at
+		 * each block (a wake-up costs the waker microseconds, on a
+		 * virtual machine tens of them), and still has blocks to
+		 * work on while the reader refills. */
 		if (w->published >= RING_BLOCKS &&
-		    mark_wait_spinning(&w->lanes[0].progress, w->published - RING_BLOCKS + 1, false))
+		    mark_get(&w->lanes[0].progress) < w->published - RING_BLOCKS + 1 &&
+		    mark_wait_spinning(&w->lanes[0].progress, w->published - PIPE_REFILL_AT, false))
 			w->reader_waits++;
 		b = w->cur = &w->blocks[w->published % RING_BLOCKS];
 		b->used = 0;
