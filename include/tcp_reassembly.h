@@ -12,8 +12,10 @@
  * so a stream that wraps past zero reads the same as any other.
  *
  * Memory: the struct itself is a few words inside the flow's state; the
- * window (bytes and range list, about TCP_REASM_WINDOW bytes) is allocated
- * only when a segment must be held, and freed by tcp_reasm_release(). A
+ * window (bytes and range list) is allocated only when a segment must be
+ * held, with room for TCP_REASM_SMALL bytes, moved to one of
+ * TCP_REASM_WINDOW bytes when a segment reaches past that, and freed by
+ * tcp_reasm_release(). A
  * segment that arrives in order while nothing is held can be parsed in
  * place (tcp_reasm_in_order) and is copied only if the parser wants more. */
 #ifndef APPLEMON_TCP_REASSEMBLY_H
@@ -24,6 +26,7 @@
 #include <stdint.h>
 
 #define TCP_REASM_WINDOW (16 * 1024) /* bytes held at most, from base */
+#define TCP_REASM_SMALL 4096         /* room a window starts with */
 #define TCP_REASM_RANGES 32          /* separate filled pieces held at most */
 
 struct tcp_reasm_window;             /* the held bytes and their ranges */
@@ -74,14 +77,17 @@ void tcp_reasm_consume(struct tcp_reasm *r, size_t n);
 /* Free the window; base is kept, so later bytes still line up. */
 void tcp_reasm_release(struct tcp_reasm *r);
 
-/* The same two with the window taken from and given back to a slab (of
- * tcp_reasm_window_size() bytes) instead of malloc. One reassembler must
- * use one of the two ways throughout. */
-struct slab;
-size_t tcp_reasm_window_size(void);
-enum tcp_reasm_result tcp_reasm_add_from(struct tcp_reasm *r, struct slab *pool, uint32_t seq,
-					 const uint8_t *data, size_t len,
+/* Windows from slabs (one per size) instead of malloc, for an engine's
+ * flows. A pool belongs to one thread; one reassembler must use one pool
+ * (or malloc, NULL) throughout. */
+struct tcp_reasm_pool;
+struct tcp_reasm_pool *tcp_reasm_pool_new(void);
+void tcp_reasm_pool_free(struct tcp_reasm_pool *p);
+
+/* The same two with the window from a pool (NULL: malloc). */
+enum tcp_reasm_result tcp_reasm_add_from(struct tcp_reasm *r, struct tcp_reasm_pool *pool,
+					 uint32_t seq, const uint8_t *data, size_t len,
 					 struct tcp_reasm_stats *st);
-void tcp_reasm_release_to(struct tcp_reasm *r, struct slab *pool);
+void tcp_reasm_release_to(struct tcp_reasm *r, struct tcp_reasm_pool *pool);
 
 #endif

@@ -72,7 +72,7 @@ struct engine {
 	struct engine_params p;
 	struct flow_table *flows;
 	struct slab *infos;          /* every struct flow_info of this engine */
-	struct slab *windows;        /* TCP reassembly windows (at most REASM_WINDOWS_MAX) */
+	struct tcp_reasm_pool *windows;  /* TCP reassembly windows (at most REASM_WINDOWS_MAX) */
 	struct slab *quic_states;    /* QUIC CRYPTO reassembly (at most QUIC_STATES_MAX) */
 	struct slab *verdicts;       /* verdicts kept by flows toward Apple (1.8 KB each) */
 	struct defrag *defrag;       /* IP fragments being put back together */
@@ -125,7 +125,7 @@ struct engine *engine_new(const struct engine_params *params)
 		.udp = c->timeout_udp, .other = c->timeout_other,
 	};
 	e->infos = slab_new(sizeof(struct flow_info));
-	e->windows = slab_new(tcp_reasm_window_size());
+	e->windows = tcp_reasm_pool_new();
 	e->quic_states = slab_new(quic_state_size());
 	e->verdicts = slab_new(sizeof(struct verdict));
 	e->flows = flow_table_new(params->flows_max ? params->flows_max : c->flows_max, &to,
@@ -213,7 +213,7 @@ void engine_free(struct engine *e)
 		return;
 	flow_table_free(e->flows);   /* releases every flow's info first */
 	slab_destroy(e->infos);
-	slab_destroy(e->windows);
+	tcp_reasm_pool_free(e->windows);
 	slab_destroy(e->quic_states);
 	slab_destroy(e->verdicts);
 	defrag_free(e->defrag);

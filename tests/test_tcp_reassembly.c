@@ -1,7 +1,8 @@
 /* The client stream reassembler: segments in every order, duplicates,
  * overlaps whose bytes disagree (the first copy wins), a gap that is never
- * filled (the window bounds what is held), consuming, and sequence numbers
- * that wrap past 2^32. */
+ * filled (the window bounds what is held), consuming, sequence numbers
+ * that wrap past 2^32, and a window that outgrows its first, small room,
+ * from malloc and from a pool. */
 #include <string.h>
 
 #include "tcp_reassembly.h"
@@ -181,6 +182,50 @@ START_TEST(gap_never_filled_is_bounded)
 }
 END_TEST
 
+/* Held bytes and pieces survive the move from a small window to a large
+ * one, in both ways of allocating. */
+START_TEST(small_window_grows_keeping_its_pieces)
+{
+	fill_stream();
+	struct tcp_reasm_pool *pool = tcp_reasm_pool_new();
+	ck_assert_ptr_nonnull(pool);
+	for (int use_pool = 0; use_pool < 2; use_pool++) {
+		struct tcp_reasm_pool *p = use_pool ? pool : NULL;
+		struct tcp_reasm r = { 0 };
+		struct tcp_reasm_stats st = { 0 };
+		tcp_reasm_start(&r, 1000);
+		/* two pieces that fit the small room, then one past it */
+		ck_assert_int_eq(tcp_reasm_add_from(&r, p, 1000 + 100, stream + 100, 1000, &st),
+				 REASM_ADDED);
+		ck_assert_int_eq(tcp_reasm_add_from(&r, p, 1000 + 2000, stream + 2000, 500, &st),
+				 REASM_ADDED);
+		assert_ready(&r, 0);
+		ck_assert_int_eq(tcp_reasm_add_from(&r, p, 1000 + TCP_REASM_SMALL + 900,
+						    stream + TCP_REASM_SMALL + 900, 1000, &st),
+				 REASM_ADDED);
+		/* a repeat of a moved piece still compares against its bytes */
+		ck_assert_int_eq(tcp_reasm_add_from(&r, p, 1000 + 100, stream + 100, 1000, &st),
+				 REASM_NOTHING_NEW);
+		ck_assert_uint_eq(st.conflicts, 0);
+		/* the gaps fill: one stream, in order, past the small room */
+		size_t end = TCP_REASM_SMALL + 1900;
+		for (size_t off = 0; off < end; off += 700) {
+			size_t n = end - off < 700 ? end - off : 700;
+			tcp_reasm_add_from(&r, p, 1000 + (uint32_t)off, stream + off, n, &st);
+		}
+		assert_ready(&r, end);
+		ck_assert_uint_eq(st.conflicts, 0);
+		tcp_reasm_consume(&r, 1000);
+		const uint8_t *d;
+		ck_assert_uint_eq(tcp_reasm_ready(&r, &d), end - 1000);
+		ck_assert(memcmp(d, stream + 1000, end - 1000) == 0);
+		tcp_reasm_release_to(&r, p);
+		ck_assert_ptr_null(r.win);
+	}
+	tcp_reasm_pool_free(pool);
+}
+END_TEST
+
 START_TEST(too_many_pieces_refused)
 {
 	fill_stream();
@@ -288,6 +333,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, duplicates_add_nothing);
 	tcase_add_test(tc, overlap_first_copy_wins);
 	tcase_add_test(tc, gap_never_filled_is_bounded);
+	tcase_add_test(tc, small_window_grows_keeping_its_pieces);
 	tcase_add_test(tc, too_many_pieces_refused);
 	tcase_add_test(tc, consume_keeps_later_pieces);
 	tcase_add_test(tc, sequence_wraps_at_2_32);
