@@ -6,7 +6,9 @@
  * head of that list, and so does eviction when a bound is reached.
  *
  * Each datagram keeps its payload bytes at their offsets in a buffer that
- * grows to the highest byte seen (at most 65535), and the filled parts as a
+ * spans the bytes seen, from the lowest offset to the highest (at most
+ * 65535): a lone fragment far into a datagram holds its own bytes, not
+ * every offset before it. The filled parts are kept as a
  * short sorted list of [start, end) pieces, merged when they touch (the
  * hole list of RFC 815 seen from the other side). A fragment's bytes are
  * copied only where no piece is yet: the first copy wins. The datagram is
@@ -39,7 +41,8 @@ struct dgram {
 	uint64_t first_usec;
 	uint32_t n;                  /* pieces in use */
 	struct piece pieces[DEFRAG_PIECES];
-	uint8_t *data;               /* payload bytes at their offsets */
+	uint8_t *data;               /* payload bytes at their offsets, from offset lo */
+	uint32_t lo;                 /* payload offset of data[0] (0 once the first fragment came) */
 	uint32_t cap;                /* bytes allocated for data */
 };
 
@@ -184,28 +187,54 @@ void defrag_expire(struct defrag *d, uint64_t now_usec)
 
 /* ---- one datagram --------------------------------------------------------- */
 
-/* Room for payload bytes up to `end`, within the memory bound (evicting
- * older datagrams if need be). */
-static bool make_room(struct defrag *d, struct dgram *g, uint32_t end)
+/* Room for payload bytes [start, end) beside those held, within the memory
+ * bound (evicting older datagrams if need be). The buffer grows upwards in
+ * place (realloc); a fragment below the lowest held offset moves the held
+ * bytes up in a new buffer. */
+static bool make_room(struct defrag *d, struct dgram *g, uint32_t start, uint32_t end)
 {
-	if (end <= g->cap)
+	uint32_t lo = g->data ? g->lo : start;
+	if (start >= lo && end <= lo + g->cap)
 		return true;
-	uint32_t want = (end + GROW_STEP - 1) / GROW_STEP * GROW_STEP;
+	uint32_t top = g->n ? g->pieces[g->n - 1].end : end;
+	if (top < end)
+		top = end;
+	/* Below what is held: room below as large as the span, so fragments
+	 * that come lowest offset last move the bytes a few times, not once
+	 * each (tiny fragments in that order would cost a 64 KiB copy each). */
+	if (start < lo) {
+		uint32_t below = top - start > GROW_STEP ? top - start : GROW_STEP;
+		lo = start > below ? start - below : 0;
+	}
+	uint32_t want = (top - lo + GROW_STEP - 1) / GROW_STEP * GROW_STEP;
 	if (want > DEFRAG_DATAGRAM_MAX)
 		want = DEFRAG_DATAGRAM_MAX;
-	uint64_t more = want - g->cap;
+	uint64_t more = want > g->cap ? want - g->cap : 0;
 	while (d->stats.bytes_held + more > DEFRAG_MEMORY && d->oldest && d->oldest != g) {
 		d->stats.evicted++;
 		drop(d, d->oldest);
 	}
 	if (d->stats.bytes_held + more > DEFRAG_MEMORY)
 		return false;
-	uint8_t *grown = realloc(g->data, want);
-	if (!grown)
-		return false;
+	uint8_t *grown;
+	if (!g->data || lo == g->lo) {
+		grown = realloc(g->data, want);
+		if (!grown)
+			return false;
+	} else {
+		grown = malloc(want);
+		if (!grown)
+			return false;
+		if (g->n) {   /* the held bytes, from the lowest piece to the highest */
+			uint32_t from = g->pieces[0].start;
+			memcpy(grown + (from - lo), g->data + (from - g->lo), g->pieces[g->n - 1].end - from);
+		}
+		free(g->data);
+	}
 	g->data = grown;
+	g->lo = lo;
+	d->stats.bytes_held += want - g->cap;
 	g->cap = want;
-	d->stats.bytes_held += more;
 	return true;
 }
 
@@ -260,17 +289,17 @@ static void store(struct defrag *d, struct dgram *g, const struct packet *p, uin
 		if (h->start >= e)
 			break;
 		if (h->start > pos) {
-			memcpy(g->data + pos, frag_bytes(p, pos, h->start), h->start - pos);
+			memcpy(g->data + (pos - g->lo), frag_bytes(p, pos, h->start), h->start - pos);
 			pos = h->start;
 		}
 		uint32_t ov_end = h->end < e ? h->end : e;
 		overlap = true;
-		if (memcmp(g->data + pos, frag_bytes(p, pos, ov_end), ov_end - pos) != 0)
+		if (memcmp(g->data + (pos - g->lo), frag_bytes(p, pos, ov_end), ov_end - pos) != 0)
 			conflict = true;
 		pos = ov_end;
 	}
 	if (pos < e)
-		memcpy(g->data + pos, frag_bytes(p, pos, e), e - pos);
+		memcpy(g->data + (pos - g->lo), frag_bytes(p, pos, e), e - pos);
 	d->stats.overlaps += overlap;
 	d->stats.conflicts += conflict;
 	merge_piece(g, s, e);
@@ -307,7 +336,7 @@ static uint32_t build(struct defrag *d, const struct dgram *g)
 		memcpy(o + 8, g->src.b, 16);
 		memcpy(o + 24, g->dst.b, 16);
 	}
-	memcpy(o + hlen, g->data, g->end);
+	memcpy(o + hlen, g->data, g->end);   /* complete: a piece starts at 0, so lo is 0 */
 	return hlen + g->end;
 }
 
@@ -345,7 +374,7 @@ bool defrag_add(struct defrag *d, const struct packet *p, const uint8_t **dgram,
 	if (e > s) {
 		if (pieces_after_merge(g, s, e) > DEFRAG_PIECES)
 			return invalid(d, g);
-		if (!make_room(d, g, e)) {
+		if (!make_room(d, g, s, e)) {
 			d->stats.evicted++;
 			drop(d, g);
 			return false;

@@ -269,14 +269,44 @@ START_TEST(memory_bound)
 	struct defrag *d = new_defrag(100000, 30);
 	uint8_t frame[200];
 	struct packet p;
-	/* each datagram announces a byte near 64 KB: a full-size buffer each */
+	/* each datagram has a byte at 0 and one near 64 KB: a full-size
+	 * buffer each */
 	for (uint32_t id = 0; id < 400; id++) {
-		size_t n = v4_frag(frame, (uint16_t)id, 65000, 8, true, NULL);
+		size_t n = v4_frag(frame, (uint16_t)id, 0, 8, true, NULL);
+		ck_assert(!feed(d, frame, n, SEC, &p));
+		n = v4_frag(frame, (uint16_t)id, 65000, 8, true, NULL);
 		ck_assert(!feed(d, frame, n, SEC, &p));
 		ck_assert_uint_le(defrag_get_stats(d)->bytes_held, DEFRAG_MEMORY);
 	}
 	ck_assert_uint_gt(defrag_get_stats(d)->evicted, 0);
 	ck_assert_uint_lt(defrag_get_stats(d)->in_progress, 400);
+	defrag_free(d);
+}
+END_TEST
+
+/* A fragment far into a datagram holds its own bytes, not the offsets
+ * before it; the datagram still completes when the rest comes, lowest
+ * offsets last. */
+START_TEST(far_fragment_holds_only_its_bytes)
+{
+	make_udp(60000 - 8);
+	struct defrag *d = new_defrag(16, 30);
+	static uint8_t frame[1600];
+	struct packet p;
+	size_t n = v4_frag(frame, 7, 59200, 800, false, NULL);
+	ck_assert(!feed(d, frame, n, SEC, &p));
+	ck_assert_uint_le(defrag_get_stats(d)->bytes_held, 4096);
+	for (size_t off = 59200; off > 0;) {
+		off -= 800;
+		n = v4_frag(frame, 7, off, 800, true, NULL);
+		ck_assert(feed(d, frame, n, SEC, &p) == (off == 0));
+		/* half way: what is held spans what came, with room below
+		 * it (as large as itself) for what comes next */
+		if (off == 40000)
+			ck_assert_uint_le(defrag_get_stats(d)->bytes_held, 2 * 20000 + 4096);
+	}
+	assert_whole(&p);
+	ck_assert_uint_eq(defrag_get_stats(d)->bytes_held, 0);
 	defrag_free(d);
 }
 END_TEST
@@ -376,6 +406,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, inconsistent_and_oversized_dropped);
 	tcase_add_test(tc, timeout_and_bounds);
 	tcase_add_test(tc, memory_bound);
+	tcase_add_test(tc, far_fragment_holds_only_its_bytes);
 	tcase_add_test(tc, corpus_fragmented_captures);
 	suite_add_tcase(s, tc);
 	return s;
