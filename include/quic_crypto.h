@@ -28,6 +28,11 @@ struct quic_keys {
 	uint8_t hp[QUIC_HP_LEN];
 };
 
+/* Fetch the algorithms from libcrypto now rather than at the first Initial
+ * (thread-safe, once per process): libcrypto's own initialisation and the
+ * fetches take milliseconds, better spent before the packets come. */
+void quic_crypto_prepare(void);
+
 /* Does this version have an Initial salt we know? (v1, v2, drafts 22..34,
  * the v2 draft, mvfst, Q050, T050, T051) */
 bool quic_crypto_known_version(uint32_t version);

@@ -20,6 +20,11 @@ static void fetch_sha1(void)
 	sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
 }
 
+void community_id_prepare(void)
+{
+	pthread_once(&sha1_once, fetch_sha1);
+}
+
 void community_id_v1(const struct ip_addr *src, const struct ip_addr *dst, uint16_t sport,
 		     uint16_t dport, uint8_t proto, uint16_t seed, char out[COMMUNITY_ID_LEN])
 {
@@ -54,7 +59,7 @@ void community_id_v1(const struct ip_addr *src, const struct ip_addr *dst, uint1
 
 	uint8_t digest[EVP_MAX_MD_SIZE];
 	unsigned int dlen = 0;
-	pthread_once(&sha1_once, fetch_sha1);
+	community_id_prepare();
 	EVP_Digest(buf, n, digest, &dlen, sha1_md ? sha1_md : EVP_sha1(), NULL);
 
 	out[0] = '1';

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,12 +18,14 @@
 
 #include "asn.h"
 #include "capture.h"
+#include "community_id.h"
 #include "config.h"
 #include "cpu_affinity.h"
 #include "dns_cache.h"
 #include "engine.h"
 #include "output.h"
 #include "privdrop.h"
+#include "quic_crypto.h"
 #include "ruleset.h"
 #include "signatures.h"
 #include "workers.h"
@@ -464,6 +467,18 @@ static void check_lost(const struct output *out, int *status)
 		*status = EXIT_RUNTIME;
 }
 
+/* libcrypto's initialisation and the algorithm fetches for QUIC and the
+ * Community ID, on a thread of their own while the main thread loads
+ * signatures and opens the capture: done there, they were milliseconds of
+ * the packet worker's time at its first QUIC packet and first record. */
+static void *prepare_crypto(void *arg)
+{
+	(void)arg;
+	quic_crypto_prepare();
+	community_id_prepare();
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	/* What the packet path frees (reassembly buffers, per-flow names) is
@@ -530,11 +545,15 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 0;
 	}
+	pthread_t crypto_thread;
+	bool crypto_started = pthread_create(&crypto_thread, NULL, prepare_crypto, NULL) == 0;
 	ruleset_install(ruleset_wrap(sigs, cfg.policy));
 
 	struct output *out = output_new(cfg.sensor_name, cfg.suppress_secs);
 	struct dns_cache *dc = dns_cache_new(cfg.dns_cache_max, cfg.dns_min_ttl, cfg.dns_max_ttl);
 	if (!out || !dc || !open_outputs(out, &opt, &cfg) || !start_outputs(out, &opt, &cfg)) {
+		if (crypto_started)
+			pthread_join(crypto_thread, NULL);
 		output_free(out);
 		dns_cache_free(dc);
 		ruleset_shutdown();
@@ -563,6 +582,9 @@ int main(int argc, char **argv)
 	/* The capture handles are opened here, with whatever privileges we
 	 * have; then they are given up, before the first packet. */
 	struct workers *w = workers_open(&wp, err, sizeof(err));
+	/* Before privileges go (a chroot would hide libcrypto's files). */
+	if (crypto_started)
+		pthread_join(crypto_thread, NULL);
 	if (!w) {
 		fprintf(stderr, "applemon: %s\n", err);
 		status = strstr(err, "filter") ? EXIT_USAGE : EXIT_RUNTIME;

@@ -131,6 +131,11 @@ static void fetch_algos(void)
 	aes_128_gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
 }
 
+void quic_crypto_prepare(void)
+{
+	pthread_once(&algos_once, fetch_algos);
+}
+
 enum { SHA256_BLOCK = 64 };
 
 /* One SHA-256 of x || y || z (empty parts skipped) into out. */
