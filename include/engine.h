@@ -24,7 +24,9 @@
  * the engine calls `order` (with several workers on one capture file,
  * src/workers.c makes it wait until every packet before the current one
  * is done, so the shared DNS cache and the alert suppressor see events in
- * capture order); records go to `write` instead of output_write(). */
+ * capture order); records go to `write` instead of output_write_admitted().
+ * The engine asks the suppressor itself (output_admit, after an order
+ * step) before it builds an alert: what reaches `write` is to be sent. */
 enum engine_step {
 	ENGINE_STEP_DNS_LOOKUP,              /* reads the DNS cache: needs earlier answers in */
 	ENGINE_STEP_SHARED,                  /* a DNS answer in, or a record out */
@@ -47,7 +49,7 @@ struct engine_params {
 	uint32_t flows_max;                  /* this engine's share of [flows] max; 0 = all of it */
 	bool external_expiry;                /* idle flows are ended by engine_expire_all() */
 	uint32_t dns_grace_ms;               /* live: see engine_tick(); 0 = never look again */
-	const struct engine_hooks *hooks;    /* NULL: one engine, straight to output_write() */
+	const struct engine_hooks *hooks;    /* NULL: one engine, straight to output_write_admitted() */
 };
 
 struct engine_stats {

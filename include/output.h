@@ -82,6 +82,16 @@ bool output_start(struct output *o, const struct output_hooks *hooks, char *err,
 /* Alerts pass the suppressor first (r->suppressed is set on the way);
  * flow records are never suppressed. Thread-safe. */
 void output_write(struct output *o, struct record *r);
+
+/* The two halves of output_write for an alert, for a caller that would
+ * rather not build a record the suppressor then drops (a repeat costs a
+ * look-up instead of a record): output_admit is the suppressor's verdict
+ * for (host, service) at ts_usec, *suppressed the repeats it carries
+ * (counted as output_write counts them); output_write_admitted hands a
+ * record on without asking again. Thread-safe. */
+bool output_admit(struct output *o, const struct ip_addr *host, unsigned service,
+		  uint64_t ts_usec, uint32_t *suppressed);
+void output_write_admitted(struct output *o, struct record *r);
 /* Waits until every record written so far is formatted and handed to its
  * sinks (files written and flushed). Thread-safe. */
 void output_flush(struct output *o);

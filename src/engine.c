@@ -331,10 +331,11 @@ static void order_step(struct engine *e, enum engine_step step)
 		e->p.hooks->order(e->p.hooks->ctx, step);
 }
 
+/* The record in e->rec, out (an alert has passed the suppressor). */
 static void emit_record(struct engine *e)
 {
 	if (!e->p.hooks) {
-		output_write(e->p.output, &e->rec);
+		output_write_admitted(e->p.output, &e->rec);
 		return;
 	}
 	e->p.hooks->order(e->p.hooks->ctx, ENGINE_STEP_SHARED);
@@ -417,9 +418,18 @@ static void raise_alert(struct engine *e, struct flow *f, const struct verdict *
 	if (!watching_group(e, &f->key.cli))
 		return;
 	fi->alerted |= bit;
-	fill_record(e, f, RECORD_ALERT, ts_usec, v, app_proto);
-	emit_record(e);
 	e->stats.alerts++;
+	/* A repeat of a (host, service) alert is counted and dropped before
+	 * its record is built (a record costs some thousands of instructions,
+	 * the Community ID's SHA-1 among them). With several workers the
+	 * suppressor hears alerts in capture order: the order step first. */
+	order_step(e, ENGINE_STEP_SHARED);
+	uint32_t suppressed;
+	if (!output_admit(e->p.output, &f->key.cli, (unsigned)v->service, ts_usec, &suppressed))
+		return;
+	fill_record(e, f, RECORD_ALERT, ts_usec, v, app_proto);
+	e->rec.suppressed = suppressed;
+	emit_record(e);
 }
 
 /* The flow's first verdict toward Apple (a late DNS answer may replace it,

@@ -138,19 +138,27 @@ bool output_start(struct output *o, const struct output_hooks *hooks, char *err,
 	return ok;
 }
 
+bool output_admit(struct output *o, const struct ip_addr *host, unsigned service,
+		  uint64_t ts_usec, uint32_t *suppressed)
+{
+	pthread_mutex_lock(&o->suppress_mu);
+	bool admit = suppressor_admit(o->suppress, host, (uint8_t)service, ts_usec, suppressed);
+	pthread_mutex_unlock(&o->suppress_mu);
+	if (admit && service < SVC_COUNT)
+		atomic_fetch_add_explicit(&o->alerts[service], 1, memory_order_relaxed);
+	return admit;
+}
+
 void output_write(struct output *o, struct record *r)
 {
-	if (r->kind == RECORD_ALERT) {
-		pthread_mutex_lock(&o->suppress_mu);
-		bool admit = suppressor_admit(o->suppress, &r->src, (uint8_t)r->verdict.service,
-					      r->ts_usec, &r->suppressed);
-		pthread_mutex_unlock(&o->suppress_mu);
-		if (!admit)
-			return;
-		if ((unsigned)r->verdict.service < SVC_COUNT)
-			atomic_fetch_add_explicit(&o->alerts[r->verdict.service], 1,
-						  memory_order_relaxed);
-	}
+	if (r->kind == RECORD_ALERT &&
+	    !output_admit(o, &r->src, (unsigned)r->verdict.service, r->ts_usec, &r->suppressed))
+		return;
+	output_write_admitted(o, r);
+}
+
+void output_write_admitted(struct output *o, struct record *r)
+{
 	if (o->n == 0)
 		return;
 	if (!atomic_load_explicit(&o->started, memory_order_acquire)) {

@@ -337,14 +337,14 @@ static void order_live(void *ctx, enum engine_step step)
 	(void)step;
 }
 
-/* output_write() takes records from several threads; the lock keeps
- * that true for outputs that do not (and costs nothing uncontended). */
+/* output_write_admitted() takes records from several threads; the lock
+ * keeps that true for outputs that do not (and costs nothing uncontended). */
 static void write_record(void *ctx, struct record *r)
 {
 	struct worker *wk = ctx;
 	struct workers *w = wk->w;
 	pthread_mutex_lock(&w->out_lock);
-	output_write(w->p.output, r);
+	output_write_admitted(w->p.output, r);
 	pthread_mutex_unlock(&w->out_lock);
 }
 

@@ -100,7 +100,7 @@ static void count_write(void *ctx, struct record *rec)
 {
 	struct run *r = ctx;
 	r->writes++;
-	output_write(r->out, rec);
+	output_write_admitted(r->out, rec);
 }
 
 static void start(struct run *r, uint32_t grace_ms)
