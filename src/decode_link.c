@@ -392,6 +392,7 @@ static inline void tally_result(struct decode_stats *st, const struct packet *p,
 _Static_assert(sizeof(struct packet) % 16 == 0, "struct packet: whole 16-byte pieces");
 static void packet_clear(struct packet *p)
 {
+#pragma GCC unroll 16   /* one store each, no loop: 208 bytes are 13 stores */
 	for (size_t i = 0; i < sizeof(*p) / 16; i++)
 		memset((char *)p + 16 * i, 0, 16);
 }
