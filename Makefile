@@ -41,9 +41,14 @@ BUILD   ?= build
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # librelp is compiled against but loaded when a RELP sink starts
-# (src/sink_relp.c): it and GnuTLS cost every run 7 ms to load.
-PKGS_LINKED = $(filter-out relp,$(PKGS))
+# (src/sink_relp.c): it and GnuTLS cost every run 7 ms to load. libcrypto,
+# libssl and libevent_openssl likewise, at start-up on a thread of their
+# own or when a TLS sink starts (src/openssl_lib.c): 2.7 ms. Tests and fuzz
+# targets call libcrypto themselves (test vectors), so they link it.
+PKGS_LOADED = relp libssl libcrypto libevent_openssl
+PKGS_LINKED = $(filter-out $(PKGS_LOADED),$(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS_LINKED) 2>/dev/null)
+TEST_LIBS  = $(PKG_LIBS) $(shell pkg-config --libs libcrypto 2>/dev/null)
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
 
@@ -92,7 +97,7 @@ $(BUILD) $(BUILD)/tests:
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libapplemon.a | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(BUILD)/libapplemon.a \
-		$(LDFLAGS) $(PKG_LIBS) $(CHECK_LIBS)
+		$(LDFLAGS) $(TEST_LIBS) $(CHECK_LIBS)
 
 pcaps: scripts/make-pcaps
 	scripts/make-pcaps pcaps
@@ -165,7 +170,7 @@ $(BUILD)/fuzz:
 
 $(BUILD)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay.c fuzz/fuzz.h $(BUILD)/libapplemon.a | $(BUILD)/fuzz
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ fuzz/replay.c $< $(BUILD)/libapplemon.a \
-		$(LDFLAGS) $(PKG_LIBS)
+		$(LDFLAGS) $(TEST_LIBS)
 
 regress: deps
 	$(MAKE) --no-print-directory $(REPLAY_BINS)
@@ -195,7 +200,7 @@ $(FUZZ_BUILD)/libapplemon.a: $(FUZZ_OBJS)
 
 $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_BUILD)/libapplemon.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< \
-		$(FUZZ_BUILD)/libapplemon.a $(PKG_LIBS)
+		$(FUZZ_BUILD)/libapplemon.a $(TEST_LIBS)
 
 fuzz-build:
 	@scripts/install-deps fuzz

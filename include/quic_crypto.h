@@ -28,10 +28,12 @@ struct quic_keys {
 	uint8_t hp[QUIC_HP_LEN];
 };
 
-/* Fetch the algorithms from libcrypto now rather than at the first Initial
- * (thread-safe, once per process): libcrypto's own initialisation and the
- * fetches take milliseconds, better spent before the packets come. */
-void quic_crypto_prepare(void);
+/* Load libcrypto (openssl_lib.h) and fetch the algorithms now rather than
+ * at the first Initial (thread-safe, once per process): loading,
+ * libcrypto's own initialisation and the fetches take milliseconds, better
+ * spent before the packets come. false if any of it failed (then no
+ * Initial is ever decrypted). */
+bool quic_crypto_prepare(void);
 
 /* Does this version have an Initial salt we know? (v1, v2, drafts 22..34,
  * the v2 draft, mvfst, Q050, T050, T051) */

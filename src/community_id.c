@@ -5,24 +5,28 @@
  * code mapping is not needed here: applemon only hashes TCP and UDP flows. */
 #include "community_id.h"
 
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <string.h>
+
+#include "openssl_lib.h"
 
 /* SHA-1 fetched once: EVP_sha1() by itself makes libcrypto look the
  * algorithm up in its provider tables on every digest, which cost more
  * than the hashing (about 10,000 instructions per ID). */
 static pthread_once_t sha1_once = PTHREAD_ONCE_INIT;
+static const struct crypto_lib *C;   /* NULL: libcrypto could not be loaded */
 static EVP_MD *sha1_md;
 
 static void fetch_sha1(void)
 {
-	sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
+	if ((C = crypto_lib(NULL)))
+		sha1_md = C->EVP_MD_fetch(NULL, "SHA1", NULL);
 }
 
-void community_id_prepare(void)
+bool community_id_prepare(void)
 {
 	pthread_once(&sha1_once, fetch_sha1);
+	return C != NULL;
 }
 
 void community_id_v1(const struct ip_addr *src, const struct ip_addr *dst, uint16_t sport,
@@ -59,10 +63,12 @@ void community_id_v1(const struct ip_addr *src, const struct ip_addr *dst, uint1
 
 	uint8_t digest[EVP_MAX_MD_SIZE];
 	unsigned int dlen = 0;
-	community_id_prepare();
-	EVP_Digest(buf, n, digest, &dlen, sha1_md ? sha1_md : EVP_sha1(), NULL);
-
+	if (!community_id_prepare() ||
+	    !C->EVP_Digest(buf, n, digest, &dlen, sha1_md ? sha1_md : C->EVP_sha1(), NULL)) {
+		out[0] = '\0';   /* no libcrypto: main does not start without it */
+		return;
+	}
 	out[0] = '1';
 	out[1] = ':';
-	EVP_EncodeBlock((unsigned char *)out + 2, digest, (int)dlen);
+	C->EVP_EncodeBlock((unsigned char *)out + 2, digest, (int)dlen);
 }

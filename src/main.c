@@ -23,6 +23,7 @@
 #include "cpu_affinity.h"
 #include "dns_cache.h"
 #include "engine.h"
+#include "openssl_lib.h"
 #include "output.h"
 #include "privdrop.h"
 #include "quic_crypto.h"
@@ -467,15 +468,16 @@ static void check_lost(const struct output *out, int *status)
 		*status = EXIT_RUNTIME;
 }
 
-/* libcrypto's initialisation and the algorithm fetches for QUIC and the
- * Community ID, on a thread of their own while the main thread loads
- * signatures and opens the capture: done there, they were milliseconds of
- * the packet worker's time at its first QUIC packet and first record. */
+/* Loading libcrypto (openssl_lib.h), its initialisation and the algorithm
+ * fetches for QUIC and the Community ID, on a thread of their own while the
+ * main thread sets up outputs and opens the capture: in the packet worker
+ * they were milliseconds of its time at its first QUIC packet and first
+ * record, in the main thread milliseconds of every start. The result: true
+ * when all went well. */
 static void *prepare_crypto(void *arg)
 {
-	(void)arg;
-	quic_crypto_prepare();
-	community_id_prepare();
+	bool *ok = arg;
+	*ok = quic_crypto_prepare() && community_id_prepare();
 	return NULL;
 }
 
@@ -546,7 +548,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	pthread_t crypto_thread;
-	bool crypto_started = pthread_create(&crypto_thread, NULL, prepare_crypto, NULL) == 0;
+	bool crypto_ok = false;
+	bool crypto_started = pthread_create(&crypto_thread, NULL, prepare_crypto, &crypto_ok) == 0;
 	ruleset_install(ruleset_wrap(sigs, cfg.policy));
 
 	struct output *out = output_new(cfg.sensor_name, cfg.suppress_secs);
@@ -585,6 +588,15 @@ int main(int argc, char **argv)
 	/* Before privileges go (a chroot would hide libcrypto's files). */
 	if (crypto_started)
 		pthread_join(crypto_thread, NULL);
+	else
+		prepare_crypto(&crypto_ok);
+	if (w && !crypto_ok) {
+		const char *why = "the algorithms QUIC and the Community ID need are missing";
+		crypto_lib(&why);
+		fprintf(stderr, "applemon: libcrypto: %s\n", why);
+		status = EXIT_RUNTIME;
+		goto done;
+	}
 	if (!w) {
 		fprintf(stderr, "applemon: %s\n", err);
 		status = strstr(err, "filter") ? EXIT_USAGE : EXIT_RUNTIME;

@@ -30,8 +30,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include "openssl_lib.h"
 
 #define QUIC_SALT_LEN 20
 
@@ -118,22 +117,27 @@ bool quic_crypto_known_version(uint32_t version)
 	return salt_for(version, &v2) != SALT_NONE;
 }
 
-/* Fetched once (pthread_once) and never freed: read-only afterwards, so
- * every thread may use them. NULL if libcrypto lacks one. */
+/* Loaded and fetched once (pthread_once) and never freed: read-only
+ * afterwards, so every thread may use them. NULL if libcrypto could not be
+ * loaded or lacks one. */
 static pthread_once_t algos_once = PTHREAD_ONCE_INIT;
+static const struct crypto_lib *C;
 static EVP_MD *sha256;
 static EVP_CIPHER *aes_128_ecb, *aes_128_gcm;
 
 static void fetch_algos(void)
 {
-	sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-	aes_128_ecb = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
-	aes_128_gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
+	if (!(C = crypto_lib(NULL)))
+		return;
+	sha256 = C->EVP_MD_fetch(NULL, "SHA256", NULL);
+	aes_128_ecb = C->EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
+	aes_128_gcm = C->EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
 }
 
-void quic_crypto_prepare(void)
+bool quic_crypto_prepare(void)
 {
 	pthread_once(&algos_once, fetch_algos);
+	return sha256 && aes_128_ecb && aes_128_gcm;
 }
 
 enum { SHA256_BLOCK = 64 };
@@ -143,11 +147,11 @@ static bool sha256_of(EVP_MD_CTX *md, const uint8_t *x, size_t x_len, const uint
 		      size_t y_len, const uint8_t *z, size_t z_len, uint8_t out[QUIC_SECRET_LEN])
 {
 	unsigned n = 0;
-	return EVP_DigestInit_ex2(md, sha256, NULL) > 0 &&
-	       (x_len == 0 || EVP_DigestUpdate(md, x, x_len) > 0) &&
-	       (y_len == 0 || EVP_DigestUpdate(md, y, y_len) > 0) &&
-	       (z_len == 0 || EVP_DigestUpdate(md, z, z_len) > 0) &&
-	       EVP_DigestFinal_ex(md, out, &n) > 0 && n == QUIC_SECRET_LEN;
+	return C->EVP_DigestInit_ex2(md, sha256, NULL) > 0 &&
+	       (x_len == 0 || C->EVP_DigestUpdate(md, x, x_len) > 0) &&
+	       (y_len == 0 || C->EVP_DigestUpdate(md, y, y_len) > 0) &&
+	       (z_len == 0 || C->EVP_DigestUpdate(md, z, z_len) > 0) &&
+	       C->EVP_DigestFinal_ex(md, out, &n) > 0 && n == QUIC_SECRET_LEN;
 }
 
 /* HMAC-SHA256(key, a || b) into out (QUIC_SECRET_LEN bytes), RFC 2104:
@@ -165,8 +169,8 @@ static bool hmac_run(EVP_MD_CTX *md, const uint8_t *key, size_t key_len, const u
 	for (size_t i = 0; i < sizeof(pad); i++)
 		pad[i] ^= 0x36 ^ 0x5c;
 	ok = ok && sha256_of(md, pad, sizeof(pad), inner, sizeof(inner), NULL, 0, out);
-	OPENSSL_cleanse(pad, sizeof(pad));
-	OPENSSL_cleanse(inner, sizeof(inner));
+	C->OPENSSL_cleanse(pad, sizeof(pad));
+	C->OPENSSL_cleanse(inner, sizeof(inner));
 	return ok;
 }
 
@@ -188,7 +192,7 @@ static bool hkdf_expand(EVP_MD_CTX *md, const uint8_t prk[QUIC_SECRET_LEN], cons
 	if (out_len > sizeof(t) || !hmac_run(md, prk, QUIC_SECRET_LEN, info, info_len, &one, 1, t))
 		return false;
 	memcpy(out, t, out_len);
-	OPENSSL_cleanse(t, sizeof(t));
+	C->OPENSSL_cleanse(t, sizeof(t));
 	return true;
 }
 
@@ -230,7 +234,7 @@ bool quic_derive_client_keys(uint32_t version, const uint8_t *dcid, size_t dcid_
 	pthread_once(&algos_once, fetch_algos);
 	if (!sha256)
 		return false;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_MD_CTX *md = C->EVP_MD_CTX_new();
 	if (!md)
 		return false;
 	ok = hkdf_extract(md, salts[sid], QUIC_SALT_LEN, dcid, dcid_len, initial) &&
@@ -241,32 +245,32 @@ bool quic_derive_client_keys(uint32_t version, const uint8_t *dcid, size_t dcid_
 			  sizeof(keys->iv)) &&
 	     expand_label(md, client, v2 ? "quicv2 hp" : "quic hp", keys->hp,
 			  sizeof(keys->hp));
-	EVP_MD_CTX_free(md);
+	C->EVP_MD_CTX_free(md);
 	if (ok && secret_out)
 		memcpy(secret_out, client, sizeof(client));
-	OPENSSL_cleanse(initial, sizeof(initial));
-	OPENSSL_cleanse(client, sizeof(client));
+	C->OPENSSL_cleanse(initial, sizeof(initial));
+	C->OPENSSL_cleanse(client, sizeof(client));
 	return ok;
 }
 
 bool quic_hp_mask(const uint8_t hp[QUIC_HP_LEN], const uint8_t sample[QUIC_SAMPLE_LEN],
 		  uint8_t mask[5])
 {
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	uint8_t block[QUIC_SAMPLE_LEN + 16];   /* EVP may write up to one extra block */
 	int outl = 0;
 	bool ok;
 
 	pthread_once(&algos_once, fetch_algos);
-	if (!ctx || !aes_128_ecb) {
-		EVP_CIPHER_CTX_free(ctx);
+	if (!aes_128_ecb)
 		return false;
-	}
-	ok = EVP_EncryptInit_ex(ctx, aes_128_ecb, NULL, hp, NULL) > 0 &&
-	     EVP_CIPHER_CTX_set_padding(ctx, 0) > 0 &&
-	     EVP_EncryptUpdate(ctx, block, &outl, sample, QUIC_SAMPLE_LEN) > 0 &&
+	EVP_CIPHER_CTX *ctx = C->EVP_CIPHER_CTX_new();
+	if (!ctx)
+		return false;
+	ok = C->EVP_EncryptInit_ex(ctx, aes_128_ecb, NULL, hp, NULL) > 0 &&
+	     C->EVP_CIPHER_CTX_set_padding(ctx, 0) > 0 &&
+	     C->EVP_EncryptUpdate(ctx, block, &outl, sample, QUIC_SAMPLE_LEN) > 0 &&
 	     outl == QUIC_SAMPLE_LEN;
-	EVP_CIPHER_CTX_free(ctx);
+	C->EVP_CIPHER_CTX_free(ctx);
 	if (ok)
 		memcpy(mask, block, 5);
 	return ok;
@@ -293,20 +297,20 @@ bool quic_aead_open(const struct quic_keys *keys, uint64_t pn, const struct quic
 	pthread_once(&algos_once, fetch_algos);
 	if (!aes_128_gcm)
 		return false;
-	ctx = EVP_CIPHER_CTX_new();
+	ctx = C->EVP_CIPHER_CTX_new();
 	if (!ctx)
 		return false;
-	ok = EVP_DecryptInit_ex(ctx, aes_128_gcm, NULL, keys->key, nonce) > 0;
+	ok = C->EVP_DecryptInit_ex(ctx, aes_128_gcm, NULL, keys->key, nonce) > 0;
 	for (int i = 0; ok && i < 3; i++) {
 		if (aad->len[i] == 0)
 			continue;
 		ok = aad->len[i] <= INT_MAX &&
-		     EVP_DecryptUpdate(ctx, NULL, &outl, aad->p[i], (int)aad->len[i]) > 0;
+		     C->EVP_DecryptUpdate(ctx, NULL, &outl, aad->p[i], (int)aad->len[i]) > 0;
 	}
 	outl = 0;
-	ok = ok && (ct_len == 0 || EVP_DecryptUpdate(ctx, out, &outl, ct, (int)ct_len) > 0);
-	ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, QUIC_TAG_LEN, tagbuf) > 0;
-	ok = ok && EVP_DecryptFinal_ex(ctx, out + outl, &finl) > 0;
-	EVP_CIPHER_CTX_free(ctx);
+	ok = ok && (ct_len == 0 || C->EVP_DecryptUpdate(ctx, out, &outl, ct, (int)ct_len) > 0);
+	ok = ok && C->EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, QUIC_TAG_LEN, tagbuf) > 0;
+	ok = ok && C->EVP_DecryptFinal_ex(ctx, out + outl, &finl) > 0;
+	C->EVP_CIPHER_CTX_free(ctx);
 	return ok && (size_t)(outl + finl) == ct_len;
 }

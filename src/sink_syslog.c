@@ -25,12 +25,9 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
+#include "openssl_lib.h"
 #include "sink.h"
 
 #define HIGH_WATER (1u << 20)        /* bytes handed to a stream before waiting */
@@ -82,6 +79,8 @@ struct stream {
 	bool down_logged;
 	struct msgq inflight;         /* written, not yet acknowledged by the peer */
 	SSL_CTX *ctx;
+	const struct tls_lib *tls;    /* TLS: libssl and libevent_openssl (openssl_lib.h) */
+	const struct crypto_lib *crypto;
 };
 
 static void stream_connect(struct stream *st);
@@ -180,10 +179,11 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		snprintf(why, sizeof(why), "the receiver closed the connection");
 	} else {
 		int e = EVUTIL_SOCKET_ERROR();
-		unsigned long ssl_err = s->spec.kind == SINK_TLS ? bufferevent_get_openssl_error(bev) : 0;
+		unsigned long ssl_err =
+			s->spec.kind == SINK_TLS ? st->tls->bufferevent_get_openssl_error(bev) : 0;
 		if (ssl_err) {
 			char buf[200];
-			ERR_error_string_n(ssl_err, buf, sizeof(buf));
+			st->crypto->ERR_error_string_n(ssl_err, buf, sizeof(buf));
 			snprintf(why, sizeof(why), "TLS: %s", buf);
 		} else {
 			snprintf(why, sizeof(why), "connection to %.200s:%s failed: %s", s->spec.target,
@@ -210,7 +210,8 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 static SSL *new_ssl(struct stream *st)
 {
 	const struct sink_spec *sp = &st->s->spec;
-	SSL *ssl = SSL_new(st->ctx);
+	const struct tls_lib *T = st->tls;
+	SSL *ssl = T->SSL_new(st->ctx);
 	if (!ssl)
 		return NULL;
 	struct in6_addr a6;
@@ -218,10 +219,12 @@ static SSL *new_ssl(struct stream *st)
 	bool is_ip = inet_pton(AF_INET, sp->target, &a4) == 1 ||
 		     inet_pton(AF_INET6, sp->target, &a6) == 1;
 	if (is_ip) {
-		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), sp->target);
+		st->crypto->X509_VERIFY_PARAM_set1_ip_asc(T->SSL_get0_param(ssl), sp->target);
 	} else {
-		SSL_set_tlsext_host_name(ssl, sp->target);
-		SSL_set1_host(ssl, sp->target);
+		/* SSL_set_tlsext_host_name, a macro of SSL_ctrl */
+		T->SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+			    (void *)sp->target);
+		T->SSL_set1_host(ssl, sp->target);
 	}
 	return ssl;
 }
@@ -241,13 +244,13 @@ static void stream_connect(struct stream *st)
 	int opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
 	if (s->spec.kind == SINK_TLS) {
 		SSL *ssl = new_ssl(st);
-		st->bev = ssl ? bufferevent_openssl_socket_new(s->base, -1, ssl,
-							       BUFFEREVENT_SSL_CONNECTING, opts)
+		st->bev = ssl ? st->tls->bufferevent_openssl_socket_new(s->base, -1, ssl,
+									BUFFEREVENT_SSL_CONNECTING, opts)
 			      : NULL;
 		if (!st->bev && ssl)
-			SSL_free(ssl);
+			st->tls->SSL_free(ssl);
 		if (st->bev)
-			bufferevent_openssl_set_allow_dirty_shutdown(st->bev, 1);
+			st->tls->bufferevent_openssl_set_allow_dirty_shutdown(st->bev, 1);
 	} else {
 		st->bev = bufferevent_socket_new(s->base, -1, opts);
 	}
@@ -281,24 +284,32 @@ static bool stream_start(struct sink *s, char *err, size_t errlen)
 		return false;
 	}
 	if (s->spec.kind == SINK_TLS) {
-		st->ctx = SSL_CTX_new(TLS_client_method());
+		const char *why = NULL;
+		const struct tls_lib *T = st->tls = tls_lib(&why);
+		if (!T || !(st->crypto = crypto_lib(&why))) {
+			snprintf(err, errlen, "TLS: %s", why);
+			return false;
+		}
+		st->ctx = T->SSL_CTX_new(T->TLS_client_method());
 		if (!st->ctx) {
 			snprintf(err, errlen, "cannot create a TLS context");
 			return false;
 		}
-		SSL_CTX_set_min_proto_version(st->ctx, TLS1_2_VERSION);
-		SSL_CTX_set_verify(st->ctx, SSL_VERIFY_PEER, NULL);
-		int ok = s->spec.ca[0] ? SSL_CTX_load_verify_locations(st->ctx, s->spec.ca, NULL)
-				       : SSL_CTX_set_default_verify_paths(st->ctx);
+		/* SSL_CTX_set_min_proto_version, a macro of SSL_CTX_ctrl */
+		T->SSL_CTX_ctrl(st->ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, TLS1_2_VERSION, NULL);
+		T->SSL_CTX_set_verify(st->ctx, SSL_VERIFY_PEER, NULL);
+		int ok = s->spec.ca[0] ? T->SSL_CTX_load_verify_locations(st->ctx, s->spec.ca, NULL)
+				       : T->SSL_CTX_set_default_verify_paths(st->ctx);
 		if (ok != 1) {
 			snprintf(err, errlen, "cannot load CA certificates%s%s", s->spec.ca[0] ? " from " : "",
 				 s->spec.ca);
 			return false;
 		}
 		if (s->spec.cert[0] &&
-		    (SSL_CTX_use_certificate_chain_file(st->ctx, s->spec.cert) != 1 ||
-		     SSL_CTX_use_PrivateKey_file(st->ctx, s->spec.key[0] ? s->spec.key : s->spec.cert,
-						 SSL_FILETYPE_PEM) != 1)) {
+		    (T->SSL_CTX_use_certificate_chain_file(st->ctx, s->spec.cert) != 1 ||
+		     T->SSL_CTX_use_PrivateKey_file(st->ctx,
+						    s->spec.key[0] ? s->spec.key : s->spec.cert,
+						    SSL_FILETYPE_PEM) != 1)) {
 			snprintf(err, errlen, "cannot load the client certificate %s", s->spec.cert);
 			return false;
 		}
@@ -340,7 +351,7 @@ static void stream_stop(struct sink *s)
 	if (st->connect_timeout)
 		event_free(st->connect_timeout);
 	if (st->ctx)
-		SSL_CTX_free(st->ctx);
+		st->tls->SSL_CTX_free(st->ctx);
 	free(st);
 	s->impl = NULL;
 	atomic_store(&s->c.connected, 0);
