@@ -233,7 +233,7 @@ static bool make_room(struct defrag *d, struct dgram *g, uint32_t start, uint32_
 	}
 	g->data = grown;
 	g->lo = lo;
-	d->stats.bytes_held += want - g->cap;
+	d->stats.bytes_held = d->stats.bytes_held - g->cap + want;   /* it held g->cap */
 	g->cap = want;
 	return true;
 }
